@@ -1,0 +1,33 @@
+# Two commands do all set-up on a fresh machine (each installs what is missing first):
+#   make demo   - the default sweep (+sweep=scales) on the embedded synthetic dataset
+#   make test   - the test suite (starts nothing itself; .ci/run also starts SLURM)
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: install demo plan test test-fast bench clean
+
+$(STAMP): pyproject.toml scripts/setup_env.sh
+	bash scripts/setup_env.sh
+	touch $(STAMP)
+
+install: $(STAMP)
+
+demo: $(STAMP)
+	$(PY) -m sweeps.plan +sweep=scales
+	$(PY) -m sweeps.run +sweep=scales
+
+plan: $(STAMP)
+	$(PY) -m sweeps.plan +sweep=scales
+
+test: $(STAMP)
+	$(PY) -m pytest tests
+
+test-fast: $(STAMP)
+	$(PY) -m pytest tests -m "not slow and not slurm"
+
+bench: $(STAMP)
+	$(PY) -m benchmarks.run
+
+clean:
+	rm -rf $(VENV) outputs

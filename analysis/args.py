@@ -1,0 +1,67 @@
+"""``key=value`` command-line arguments in Hydra's override style (``+key=`` accepted)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+ALLOWED = ("results_dir", "sweep", "out_dir", "dataset", "paper", "plots", "wandb", "pdf")
+USAGE = (
+    "usage: python -m analysis.tables results_dir=PATH [+sweep=NAME] [out_dir=PATH] "
+    "[dataset=NAME] [paper=true|false] [plots=true|false] [wandb=true|false] [pdf=true|false]"
+)
+_TRUE, _FALSE = ("true", "yes", "1", "on"), ("false", "no", "0", "off")
+
+
+class UsageError(ValueError):
+    """A bad command line; the message is one line naming the offending key."""
+
+
+@dataclass(frozen=True)
+class Options:
+    """Parsed arguments of ``python -m analysis.tables``."""
+
+    results_dir: Path
+    out_dir: Path
+    sweep: str | None = None  # None: every table
+    dataset: str | None = None  # None: the dataset with most records
+    paper: bool = True  # add the paper's values as a column group
+    plots: bool = True
+    wandb: bool = False
+    pdf: bool = False  # also compile each table with pdflatex (when installed)
+
+
+def _bool(key: str, value: str) -> bool:
+    if value.lower() in _TRUE:
+        return True
+    if value.lower() in _FALSE:
+        return False
+    raise UsageError(f"{key}={value!r}: expected true or false")
+
+
+def parse_args(argv: list[str], sweeps: tuple[str, ...] = ()) -> Options:
+    """Parse ``key=value`` arguments; unknown keys or sweep names raise ``UsageError``."""
+    values: dict[str, str] = {}
+    for arg in argv:
+        key, sep, value = arg.lstrip("+").partition("=")
+        if not sep:
+            raise UsageError(f"argument {arg!r} is not key=value; allowed keys: {', '.join(ALLOWED)}")
+        if key not in ALLOWED:
+            raise UsageError(f"unknown key {key!r}; allowed keys: {', '.join(ALLOWED)}")
+        values[key] = value
+    if not values.get("results_dir"):
+        raise UsageError("results_dir=PATH is required")
+    results_dir = Path(values["results_dir"])
+    if not results_dir.is_dir():
+        raise UsageError(f"results_dir={results_dir}: not a directory")
+    sweep = values.get("sweep") or None
+    if sweep is not None and sweeps and sweep not in sweeps:
+        raise UsageError(f"sweep={sweep!r}: unknown sweep; allowed: {', '.join(sweeps)}")
+    out_dir = Path(values["out_dir"]) if values.get("out_dir") else results_dir.resolve().parent / "tables"
+    return Options(
+        results_dir=results_dir,
+        out_dir=out_dir,
+        sweep=sweep,
+        dataset=values.get("dataset") or None,
+        **{k: _bool(k, values[k]) for k in ("paper", "plots", "wandb", "pdf") if k in values},
+    )

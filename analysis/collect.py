@@ -1,0 +1,91 @@
+"""Records frame -> one frame per paper table (means, std over seeds, Delta AP, paper values)."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from analysis.spec import COLUMNS, TableSpec, load_specs, match_key, paper_baselines
+
+# Most advanced status wins when a variant has several records and none finished.
+_RANK = {"failed": 0, "pending": 1, "running": 2, "finished": 3}
+_STATE = {v: k for k, v in _RANK.items()}
+NOT_EVALUABLE = "not evaluable"
+
+
+def summarize(frame: pd.DataFrame, metric: str) -> pd.DataFrame:
+    """Per variant (``match``): state, seeds ``n``, mean and std of each AP column, params in M.
+
+    Reruns of the same seed count once (the latest ``updated``); records without a seed
+    count as their own run.
+    """
+    state = frame["status"].map(_RANK).groupby(frame["match"]).max().map(_STATE)
+    cols = [f"{metric}_{c}" for c in COLUMNS]
+    done = frame[(frame["status"] == "finished") & frame[cols[0]].notna()].copy()
+    done["run"] = done["seed"].astype(str).where(done["seed"].notna(), "key:" + done["key"])
+    done = done.sort_values("updated").drop_duplicates(["match", "run"], keep="last")
+    done = done.rename(columns=dict(zip(cols, COLUMNS, strict=True)))
+    grouped = done.groupby("match")
+    out = grouped[list(COLUMNS)].mean()
+    out = out.join(grouped[list(COLUMNS)].std().add_suffix("_std"))
+    out["n"] = grouped.size()
+    out["params_M"] = grouped["params"].mean() / 1e6
+    out = out.reindex(state.index)
+    out.insert(0, "state", state)
+    # finished, but without this metric (e.g. no segm_* in a Mask R-CNN record)
+    out.loc[(out["state"] == "finished") & out["n"].isna(), "state"] = f"no {metric} metrics"
+    out["n"] = out["n"].fillna(0).astype(int)
+    return out
+
+
+def _values(stats: pd.DataFrame, match: str) -> dict:
+    if match in stats.index:
+        return stats.loc[match].to_dict()
+    return {"state": "missing", "n": 0}
+
+
+def build_table(spec: TableSpec, stats: pd.DataFrame, paper: bool = True) -> pd.DataFrame:
+    """One row per table row, in the paper's order; ``stats`` comes from ``summarize``."""
+    paper_base = paper_baselines(load_specs())  # from all tables: Table 3 needs Table 2's
+    names = [r.name for p in spec.parts for r in p.rows]
+    rows = []
+    for part in spec.parts:
+        for r in part.rows:
+            vals = _values(stats, r.match) if r.evaluable else {"state": NOT_EVALUABLE, "n": 0}
+            if vals["state"] != "finished":
+                vals = {"state": vals["state"], "n": 0}
+            base = _values(stats, match_key(False, r.detector, {}))
+            row = {
+                "part": part.name,
+                "name": r.name,
+                "label": r.name if names.count(r.name) == 1 else f"{part.name}: {r.name}",
+                "variant": r.match,
+                "baseline": r.baseline,
+                **{k: vals.get(k) for k in ("state", "n", *COLUMNS)},
+                **{f"{c}_std": vals.get(f"{c}_std") for c in COLUMNS},
+                "params_M": vals.get("params_M"),
+                "delta_AP": None if r.baseline else _delta(vals, base),
+            }
+            if paper:
+                ref = paper_base.get((spec.metric, r.detector))
+                row.update({f"paper_{c}": (r.paper[i] if r.paper else None) for i, c in enumerate(COLUMNS)})
+                row["paper_params_M"] = r.paper_params
+                has_delta = r.paper and ref and not r.baseline
+                row["paper_delta_AP"] = r.paper[0] - ref[0] if has_delta else None
+            rows.append(row)
+    frame = pd.DataFrame(rows)
+    floats = [c for c in frame.columns if c not in ("part", "name", "label", "variant", "baseline", "state", "n")]
+    frame[floats] = frame[floats].astype(float)
+    return frame
+
+
+def _delta(vals: dict, base: dict) -> float | None:
+    if vals.get("state") != "finished" or base.get("state") != "finished":
+        return None
+    return vals["AP"] - base["AP"]
+
+
+def build_tables(specs: dict[str, TableSpec], frame: pd.DataFrame, paper: bool = True) -> dict[str, pd.DataFrame]:
+    """Build every table in ``specs`` from the records frame (each metric summarized once)."""
+    stats = {m: summarize(frame, m) for m in {s.metric for s in specs.values()}}
+    return {name: build_table(spec, stats[spec.metric], paper) for name, spec in specs.items()}
+

@@ -1,0 +1,49 @@
+"""Print table frames to the terminal with rich: our columns plus the paper's AP and Delta AP."""
+
+from __future__ import annotations
+
+import re
+
+import pandas as pd
+
+from analysis.render import MD_HEAD, bold_mask, cells, has_paper
+from analysis.spec import TableSpec
+
+_BOLD = re.compile(r"\*\*(.+?)\*\*")
+
+
+def print_table(spec: TableSpec, frame: pd.DataFrame, console=None) -> None:
+    """Render one table as a rich Table (parts as sections, best values bold green)."""
+    from rich.console import Console
+    from rich.markup import escape
+    from rich.table import Table
+
+    if console is None:
+        console = Console()
+        if not console.is_terminal:  # a log file: don't squeeze 12 columns into 80
+            console = Console(width=160)
+    paper = has_paper(frame)
+    bold = bold_mask(frame).join(bold_mask(frame, "paper_")) if paper else bold_mask(frame)
+    table = Table(title=f"{spec.name}: {spec.caption}", title_justify="left")
+    table.add_column("Name", no_wrap=True)
+    for head in MD_HEAD:
+        table.add_column(head, justify="right", no_wrap=True)
+    if paper:
+        table.add_column("paper AP", justify="right", style="dim", no_wrap=True)
+        table.add_column("paper ΔAP", justify="right", style="dim", no_wrap=True)
+    several = frame["part"].nunique() > 1
+    for part, rows in frame.groupby("part", sort=False):
+        if part and several:
+            table.add_section()
+            table.add_row(f"[italic]{escape(part)}[/italic]")
+        for idx, row in rows.iterrows():
+            vals = cells(row, bold.loc[idx], "", "md")
+            if paper:
+                theirs = cells(row, bold.loc[idx], "paper_", "md")
+                vals += [theirs[0], theirs[-1]]
+            vals = [_BOLD.sub(r"[bold green]\1[/bold green]", v).replace(" ± ", "±") for v in vals]
+            name = escape(row["name"])
+            if row["state"] != "finished":
+                name += f" [yellow]({row['state']})[/yellow]"
+            table.add_row(name, *vals)
+    console.print(table)

@@ -1,0 +1,124 @@
+"""Figures per sweep (AP vs #Param with the Pareto front, AP by object size) and Table 4's
+baseline-vs-MSFM bars; each saved as PNG and PDF. matplotlib is imported lazily (Agg)."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import pandas as pd
+
+from analysis.spec import TableSpec
+
+log = logging.getLogger(__name__)
+
+
+def pareto_front(params: list[float], ap: list[float]) -> list[int]:
+    """Indices of the points no other point beats with fewer (or equal) params and higher AP."""
+    order = sorted(range(len(ap)), key=lambda i: (params[i], -ap[i]))
+    front, best = [], float("-inf")
+    for i in order:
+        if ap[i] > best:
+            front.append(i)
+            best = ap[i]
+    return front
+
+
+def sweep_frame(spec: TableSpec, frame: pd.DataFrame, sweep: str) -> pd.DataFrame:
+    """Finished rows of ``sweep``'s parts plus the table's reference (sweep-less) parts, one per variant."""
+    parts = [p.name for p in spec.parts if p.sweep in (sweep, None)]
+    rows = frame[frame["part"].isin(parts) & (frame["state"] == "finished")]
+    return rows.drop_duplicates("variant")
+
+
+def _save(fig, out_dir: Path, stem: str) -> list[Path]:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    paths = [out_dir / f"{stem}.png", out_dir / f"{stem}.pdf"]
+    fig.savefig(paths[0], dpi=120, bbox_inches="tight")
+    fig.savefig(paths[1], bbox_inches="tight")
+    return paths
+
+
+def plot_ap_vs_params(rows: pd.DataFrame, title: str, out_dir: Path, stem: str) -> list[Path]:
+    """Scatter AP against #Param, Pareto-optimal variants ringed and joined by a step line."""
+    from matplotlib.figure import Figure
+
+    rows = rows.dropna(subset=["AP", "params_M"])
+    if rows.empty:
+        return []
+    params, ap = rows["params_M"].tolist(), rows["AP"].tolist()
+    front = pareto_front(params, ap)
+    fig = Figure(figsize=(6, 4.5))
+    ax = fig.add_subplot()
+    ax.scatter(params, ap, color="tab:blue", zorder=2, label="variant")
+    fx, fy = [params[i] for i in front], [ap[i] for i in front]
+    ax.step(fx, fy, where="post", color="tab:red", lw=1, zorder=1)
+    ax.scatter(fx, fy, s=120, facecolors="none", edgecolors="tab:red", zorder=3, label="Pareto front")
+    for x, y, label in zip(params, ap, rows["label"], strict=True):
+        ax.annotate(label, (x, y), textcoords="offset points", xytext=(4, 4), fontsize=7)
+    ax.set(xlabel="#Param (M)", ylabel="AP", title=title)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8, loc="lower right")
+    return _save(fig, out_dir, stem)
+
+
+def plot_sizes(rows: pd.DataFrame, title: str, out_dir: Path, stem: str) -> list[Path]:
+    """Grouped bars of APs / APm / APl per variant (std over seeds as error bars)."""
+    from matplotlib.figure import Figure
+
+    rows = rows.dropna(subset=["APs", "APm", "APl"])
+    if rows.empty:
+        return []
+    fig = Figure(figsize=(max(6, 0.7 * len(rows) + 2), 4.5))
+    ax = fig.add_subplot()
+    width = 0.27
+    for k, col in enumerate(("APs", "APm", "APl")):
+        xs = [i + (k - 1) * width for i in range(len(rows))]
+        ax.bar(xs, rows[col], width, yerr=rows[f"{col}_std"].fillna(0), label=col, capsize=2)
+    ax.set_xticks(range(len(rows)), rows["label"], rotation=30, ha="right", fontsize=8)
+    ax.set(ylabel="AP", title=title)
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0))
+    ax.grid(axis="y", alpha=0.3)
+    return _save(fig, out_dir, stem)
+
+
+def plot_frameworks(frame: pd.DataFrame, out_dir: Path, stem: str = "table4_baseline_vs_msfm") -> list[Path]:
+    """Table 4: AP of each detector without and with MSFM*, side by side."""
+    from matplotlib.figure import Figure
+
+    done = frame[frame["state"] == "finished"]
+    pivot = done.pivot_table(index="part", columns="baseline", values="AP", sort=False)
+    if pivot.empty:
+        return []
+    pivot = pivot.reindex(columns=[True, False])
+    fig = Figure(figsize=(max(6, 0.9 * len(pivot) + 2), 4.5))
+    ax = fig.add_subplot()
+    xs = range(len(pivot))
+    ax.bar([x - 0.2 for x in xs], pivot[True], 0.4, label="baseline", color="tab:gray")
+    bars = ax.bar([x + 0.2 for x in xs], pivot[False], 0.4, label="+ MSFM*", color="tab:blue")
+    gains = [f"{d:+.1f}" if d == d else "" for d in pivot[False] - pivot[True]]  # d == d: not NaN
+    ax.bar_label(bars, gains, fontsize=7, padding=2)
+    ax.set_xticks(list(xs), pivot.index, rotation=30, ha="right", fontsize=8)
+    ax.set(ylabel="AP (bbox)", title="Table 4: detectors without / with MSFM* (labels: gain in AP)")
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0))
+    ax.grid(axis="y", alpha=0.3)
+    return _save(fig, out_dir, stem)
+
+
+def make_plots(specs: dict[str, TableSpec], tables: dict[str, pd.DataFrame], sweeps: list[str],
+               out_dir: Path) -> list[Path]:
+    """All figures for ``sweeps`` (first table of each sweep) into ``out_dir``; returns the files."""
+    paths: list[Path] = []
+    for sweep in sweeps:
+        name = next((n for n, s in specs.items() if sweep in s.sweeps and n in tables), None)
+        if name is None:
+            continue
+        rows = sweep_frame(specs[name], tables[name], sweep)
+        if rows.empty:
+            log.info("no finished records for sweep %s: no plots", sweep)
+            continue
+        paths += plot_ap_vs_params(rows, f"{sweep} ({name}): AP vs #Param", out_dir, f"{sweep}_ap_vs_params")
+        paths += plot_sizes(rows, f"{sweep} ({name}): AP by object size", out_dir, f"{sweep}_ap_by_size")
+    if "table4" in tables:
+        paths += plot_frameworks(tables["table4"], out_dir)
+    return paths

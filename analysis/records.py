@@ -1,0 +1,124 @@
+"""Read the results store (``results_dir/*.json``) into one pandas DataFrame.
+
+Corrupt (invalid JSON) and partial (missing required keys) records are skipped with a
+single warning that lists them all, so one bad file never hides the other tables.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from analysis.spec import COLUMNS, MSFM_FIELDS, match_key
+
+log = logging.getLogger(__name__)
+
+STATUSES = ("pending", "running", "finished", "failed")
+REQUIRED = ("key", "variant", "status", "metrics")
+METRICS = ("bbox", "segm")
+# record metric suffix -> table column (bbox_mAP_50 -> AP50)
+SUFFIXES = dict(zip(("mAP", "mAP_50", "mAP_75", "mAP_s", "mAP_m", "mAP_l"), COLUMNS, strict=True))
+FRAME_COLUMNS = (
+    "file", "key", "sweep", "status", "match", "detector", "msfm", "dataset", "schedule",
+    "seed", "params", "updated", *(f"{m}_{c}" for m in METRICS for c in COLUMNS),
+)
+
+
+@dataclass
+class Records:
+    """The valid records as a frame (one row per file) and the skipped files with reasons."""
+
+    frame: pd.DataFrame
+    skipped: list[tuple[str, str]]
+
+
+def _number(value) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    return float(value) if math.isfinite(value) else None
+
+
+def _problem(rec) -> str | None:
+    """Why a parsed record is unusable, or None."""
+    if not isinstance(rec, dict):
+        return "not a JSON object"
+    missing = [k for k in REQUIRED if k not in rec]
+    if missing:
+        return "missing " + ", ".join(missing)
+    variant, metrics = rec["variant"], rec["metrics"]
+    if not isinstance(variant, dict) or not isinstance(metrics, dict):
+        return "variant/metrics not objects"
+    need = ["msfm", "detector"] + (list(MSFM_FIELDS) if variant.get("msfm") else [])
+    missing = [f"variant.{k}" for k in need if k not in variant]
+    if rec["status"] not in STATUSES:
+        return f"unknown status {rec['status']!r}"
+    if rec["status"] == "finished":
+        missing += [f"metrics.bbox_{s}" for s in SUFFIXES if _number(metrics.get(f"bbox_{s}")) is None]
+        if "params" not in rec:
+            missing.append("params")
+    return "missing " + ", ".join(missing) if missing else None
+
+
+def _row(path: Path, rec: dict) -> dict:
+    variant, metrics = rec["variant"], rec["metrics"]
+    msfm = bool(variant["msfm"])
+    row = {
+        "file": path.name,
+        "key": str(rec["key"]),
+        "sweep": rec.get("sweep"),
+        "status": rec["status"],
+        "match": match_key(msfm, str(variant["detector"]), variant),
+        "detector": str(variant["detector"]),
+        "msfm": msfm,
+        "dataset": variant.get("dataset"),
+        "schedule": variant.get("schedule"),
+        "seed": rec.get("seed"),
+        "params": _number(rec.get("params")),
+        "updated": str(rec.get("updated") or ""),
+    }
+    for metric in METRICS:
+        for suffix, col in SUFFIXES.items():
+            value = _number(metrics.get(f"{metric}_{suffix}"))
+            # COCO reports -1 for an empty area range: no value, not -100 AP
+            row[f"{metric}_{col}"] = None if value is None or value < 0 else 100.0 * value
+    return row
+
+
+def load_records(results_dir: Path | str) -> Records:
+    """Read every ``*.json`` record in ``results_dir``; warn once about the unusable ones."""
+    rows, skipped = [], []
+    for path in sorted(Path(results_dir).glob("*.json")):
+        try:
+            rec = json.loads(path.read_bytes())
+        except (ValueError, OSError) as err:  # UnicodeDecodeError is a ValueError too
+            skipped.append((path.name, f"corrupt: {type(err).__name__}"))
+            continue
+        problem = _problem(rec)
+        if problem:
+            skipped.append((path.name, f"partial: {problem}"))
+            continue
+        rows.append(_row(path, rec))
+    if skipped:
+        listing = "; ".join(f"{name} ({why})" for name, why in skipped)
+        log.warning("skipped %d unusable record(s) in %s: %s", len(skipped), results_dir, listing)
+    frame = pd.DataFrame(rows, columns=list(FRAME_COLUMNS))
+    return Records(frame, skipped)
+
+
+def select_dataset(frame: pd.DataFrame, dataset: str | None) -> pd.DataFrame:
+    """Keep one dataset's records: ``dataset`` if given, else the one with most records."""
+    if dataset is not None:
+        return frame[frame["dataset"] == dataset]
+    counts = frame["dataset"].dropna().value_counts()
+    if len(counts) > 1:
+        chosen = counts.index[0]
+        others = ", ".join(f"{d} ({n})" for d, n in counts.iloc[1:].items())
+        log.info("records of %d datasets; using %s (%d records), not %s -- choose with dataset=NAME",
+                 len(counts), chosen, counts.iloc[0], others)
+        return frame[(frame["dataset"] == chosen) | frame["dataset"].isna()]
+    return frame

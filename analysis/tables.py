@@ -1,0 +1,96 @@
+"""``python -m analysis.tables results_dir=PATH [+sweep=NAME] ...``: the paper's tables from the
+results store, as .tex (booktabs, plus a ``*_standalone.tex`` to compile), .md and .csv, printed
+to the terminal too, with plots and an optional wandb summary run."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+from analysis.args import USAGE, Options, UsageError, parse_args
+from analysis.collect import build_tables
+from analysis.records import load_records, select_dataset
+from analysis.render import to_csv, to_markdown, to_standalone, to_tex
+from analysis.spec import TableSpec, load_specs, sweep_tables
+
+log = logging.getLogger("analysis")
+
+
+def write_table(spec: TableSpec, frame: pd.DataFrame, out_dir: Path) -> list[Path]:
+    """Write ``<table>.tex``, ``<table>_standalone.tex``, ``.md`` and ``.csv`` into ``out_dir``."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    texts = {
+        f"{spec.name}.tex": to_tex(spec, frame),
+        f"{spec.name}_standalone.tex": to_standalone(f"{spec.name}.tex"),
+        f"{spec.name}.md": to_markdown(spec, frame),
+        f"{spec.name}.csv": to_csv(frame),
+    }
+    for file, text in texts.items():
+        (out_dir / file).write_text(text)
+    return [out_dir / f for f in texts]
+
+
+def run(opts: Options, console=None) -> dict[str, pd.DataFrame]:
+    """Build, write and print the tables (and plots, wandb) that ``opts`` asks for."""
+    from analysis.console import print_table
+
+    specs = load_specs()
+    names = sweep_tables(specs)[opts.sweep] if opts.sweep else list(specs)
+    chosen = {n: specs[n] for n in names}
+    records = load_records(opts.results_dir)
+    frame = select_dataset(records.frame, opts.dataset)
+    if frame.empty:
+        log.warning("no usable records in %s%s: every row is missing", opts.results_dir,
+                    f" for dataset={opts.dataset}" if opts.dataset else "")
+    tables = build_tables(chosen, frame, paper=opts.paper)
+    for name, table in tables.items():
+        write_table(chosen[name], table, opts.out_dir)
+        print_table(chosen[name], table, console)
+        if opts.pdf:
+            _compile(opts.out_dir / f"{name}_standalone.tex")
+    plots = []
+    if opts.plots:
+        from analysis.plots import make_plots
+
+        sweeps = [opts.sweep] if opts.sweep else list(sweep_tables(specs))
+        plots = make_plots(chosen, tables, sweeps, opts.out_dir / "plots")
+    if opts.wandb:
+        from analysis.wandb_summary import log_summary
+
+        log.info("wandb run %s", log_summary(tables, plots, opts.sweep, opts.out_dir))
+    log.info("wrote %d table(s) and %d plot file(s) to %s", len(tables), len(plots), opts.out_dir)
+    return tables
+
+
+def _compile(standalone: Path) -> None:
+    from analysis.latex import compile_pdf, have_pdflatex
+
+    if not have_pdflatex():
+        log.warning("pdf=true but pdflatex is not installed (scripts/install_tex.sh): skipped")
+        return
+    log.info("compiled %s", compile_pdf(standalone))
+
+
+def main(argv: list[str] | None = None) -> int:
+    """CLI entry point; returns the exit status (2 for a bad command line)."""
+    argv = sys.argv[1:] if argv is None else argv
+    if any(a in ("-h", "--help") for a in argv):
+        print(USAGE)
+        return 0
+    from rich.logging import RichHandler
+
+    logging.basicConfig(level=logging.INFO, format="%(message)s", handlers=[RichHandler(show_path=False)])
+    try:
+        opts = parse_args(argv, tuple(sweep_tables(load_specs())))
+    except UsageError as err:
+        print(f"error: {err}\n{USAGE}", file=sys.stderr)
+        return 2
+    run(opts)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Hydra sweeper plugin ``rows``: a union of cartesian blocks, validated before launch."""

@@ -1,0 +1,63 @@
+"""The ``rows`` sweeper: Hydra's basic sweeper over a union of blocks, validated up front.
+
+Every job is composed and its Variant validated before the launcher sees any of them, so a
+bad grid point stops the sweep with a one-line error before anything is trained or queued.
+"""
+
+import logging
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Dict, List, Optional
+
+from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
+from hydra.core.config_store import ConfigStore
+from hydra.core.override_parser.overrides_parser import OverridesParser
+from omegaconf import OmegaConf
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class RowsSweeperConf:
+    _target_: str = "hydra_plugins.msfm_rows_sweeper.rows_sweeper.RowsSweeper"
+    max_batch_size: Optional[int] = None
+    params: Optional[Dict[str, str]] = None  # crossed with every row (Hydra's basic sweeper)
+    rows: Optional[List[Dict[str, Any]]] = None  # union of cartesian blocks
+
+
+ConfigStore.instance().store(group="hydra/sweeper", name="rows", node=RowsSweeperConf)
+
+
+class RowsSweeper(BasicSweeper):
+    """Basic sweeper whose job list is :func:`sweeps.grid.expand` of ``rows`` and ``params``."""
+
+    def __init__(self, max_batch_size=None, params=None, rows=None) -> None:
+        super().__init__(max_batch_size=max_batch_size, params=params)
+        self.rows = [dict(r) for r in rows] if rows else None
+
+    def sweep(self, arguments: List[str]) -> Any:
+        from sweeps.grid import expand
+        from sweeps.variants import validate_jobs
+
+        parser = OverridesParser.create(config_loader=self.hydra_context.config_loader)
+        jobs = expand(self.rows, self.params, arguments, parser)
+        try:
+            validate_jobs(self.hydra_context.config_loader, self.config, jobs)
+        except ValueError as e:
+            sys.exit(f"error: {e}")  # one line, before any job is launched
+        log.info(f"Sweep of {len(jobs)} variants")
+        self.overrides = list(self.split_overrides_to_chunks(jobs, self.max_batch_size))
+
+        sweep_dir = Path(self.config.hydra.sweep.dir)
+        sweep_dir.mkdir(parents=True, exist_ok=True)
+        OmegaConf.save(self.config, sweep_dir / "multirun.yaml")
+        returns, initial_job_idx = [], 0
+        while not self.is_done():
+            batch = self.get_job_batch()
+            results = self.launcher.launch(batch, initial_job_idx=initial_job_idx)
+            for r in results:
+                _ = r.return_value  # re-raise a job's exception
+            initial_job_idx += len(batch)
+            returns.append(results)
+        return returns

@@ -1,0 +1,1 @@
+"""Launchers: run ``VariantTask``s here (local) or as SLURM jobs (submitit)."""

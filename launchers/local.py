@@ -1,0 +1,9 @@
+"""Local launcher: run the task in this process (Hydra's basic launcher runs variants in turn)."""
+from __future__ import annotations
+
+from training.task import RunSpec, VariantTask
+
+
+def run_local(spec: RunSpec) -> dict:
+    """Train and evaluate ``spec`` here and return its record."""
+    return VariantTask(spec)()

@@ -1,0 +1,1 @@
+"""Results store: one JSON record per variant, written atomically."""

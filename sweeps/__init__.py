@@ -1,0 +1,1 @@
+"""Sweep entry points: ``sweeps.run``, ``sweeps.plan``, ``sweeps.status``."""

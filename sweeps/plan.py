@@ -1,0 +1,111 @@
+"""``python -m sweeps.plan +sweep=<name> [plan.out=plan.json]``: every grid point of a sweep
+with its exact parameter count, GFLOPs and estimated GPU-hours, validated before any output.
+
+Expands the grid exactly as the multirun will (``sweeps.grid.expand``) and builds each
+variant's real mmdet model on the meta device.
+"""
+from __future__ import annotations
+
+import sys
+from typing import Sequence
+
+from sweeps import schema  # noqa: F401  (registers the typed schema)
+from sweeps.grid import expand
+from sweeps.variants import CONF_DIR, check_group_overrides, names_of, one_line, variant_of
+from training.variant import Variant
+
+
+def compose_jobs(overrides: Sequence[str]) -> list[tuple[list[str], object]]:
+    """(job overrides, composed config) for every grid point; one-line ValueError if invalid."""
+    from hydra import compose, initialize_config_dir
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+
+    check_group_overrides(overrides)
+    parsed = OverridesParser.create().parse_overrides(list(overrides))
+    fixed = [o.input_line for o in parsed if not o.is_sweep_override()]  # as Hydra's multirun
+    with initialize_config_dir(str(CONF_DIR), version_base="1.3"):
+        try:
+            master = compose("config", overrides=fixed, return_hydra_config=True)
+        except Exception as e:  # noqa: BLE001
+            raise ValueError(one_line(e)) from None
+        sweeper = master.hydra.sweeper
+        jobs = expand(sweeper.get("rows"), sweeper.get("params"), overrides)
+        composed = []
+        for job in jobs:
+            try:
+                check_group_overrides(job)
+                cfg = compose("config", overrides=job, return_hydra_config=True)
+                variant_of(cfg).validate()
+            except Exception as e:  # noqa: BLE001
+                raise ValueError(f"{one_line(e)}  [variant: {' '.join(job)}]") from None
+            composed.append((job, cfg))
+    return composed
+
+
+def gpu_hours(gflops: float, variant: Variant, effective_tflops: float) -> float:
+    """Training cost estimate: 3 x forward FLOPs per image (forward + backward) over all
+    epochs, at ``effective_tflops`` per GPU. Multiply-adds are counted as 2 FLOPs."""
+    images = variant.dataset.num_train_images * variant.schedule.epochs
+    return 3 * 2 * gflops * 1e9 * images / (effective_tflops * 1e12) / 3600
+
+
+def plan(overrides: Sequence[str]) -> tuple[list[dict], object]:
+    """One row per grid point (overrides, names, key, params, gflops, gpu_hours), and the
+    ``plan`` config node."""
+    from training.model_stats import build_model, count_gflops, paper_params
+
+    composed = compose_jobs(overrides)
+    sweep_args = set(overrides)
+    rows, stats = [], {}
+    for job, cfg in composed:
+        variant = variant_of(cfg)
+        key = variant.key()
+        if key not in stats:  # e.g. one baseline shared by several rows
+            gflops = count_gflops(build_model(variant), *cfg.plan.input_size)
+            stats[key] = paper_params(variant), gflops
+        params, gflops = stats[key]
+        rows.append(dict(
+            overrides=[o for o in job if o not in sweep_args], key=key, variant=names_of(cfg),
+            params=params, gflops=round(gflops, 2),
+            gpu_hours=round(gpu_hours(gflops, variant, cfg.plan.effective_tflops), 1),
+        ))
+    return rows, composed[0][1].plan
+
+
+def print_table(rows: list[dict], title: str) -> None:
+    """Render the plan with rich."""
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=title)
+    for col in ("#", "variant", "params (M)", "GFLOPs", "GPU-h"):
+        table.add_column(col, justify="left" if col == "variant" else "right")
+    for i, r in enumerate(rows):
+        label = " ".join(r["overrides"]) or "(defaults)"
+        table.add_row(str(i), label, f"{r['params'] / 1e6:.2f}", f"{r['gflops']:.1f}",
+                      f"{r['gpu_hours']:.1f}")
+    Console().print(table)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """CLI entry point; returns the process exit code."""
+    overrides = list(sys.argv[1:] if argv is None else argv)
+    try:
+        rows, plan_cfg = plan(overrides)
+    except ValueError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    print_table(rows, f"plan: {' '.join(overrides) or 'defaults'} ({len(rows)} variants)")
+    print(f"GFLOPs: backbone+neck+dense head at {plan_cfg.input_size[0]}x{plan_cfg.input_size[1]} "
+          f"(RoI heads excluded); GPU-h at {plan_cfg.effective_tflops} TFLOP/s effective per GPU, "
+          "3x forward cost per training image.")
+    if plan_cfg.out:
+        from results.atomic import write_json_atomic
+
+        write_json_atomic(plan_cfg.out, rows)
+        print(f"wrote {plan_cfg.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

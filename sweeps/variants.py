@@ -1,0 +1,92 @@
+"""From composed Hydra configs to validated Variants, with one-line errors."""
+from __future__ import annotations
+
+from dataclasses import fields
+from pathlib import Path
+from typing import Iterable, Sequence
+
+from omegaconf import DictConfig, OmegaConf
+
+from training.variant import Variant
+
+CONF_DIR = Path(__file__).resolve().parents[1] / "conf"
+VARIANT_GROUPS = ("position", "scales", "ratios", "norm_group", "conv_num", "fusion_type",
+                  "detector", "dataset", "schedule")
+
+
+def variant_of(cfg: DictConfig) -> Variant:
+    """The Variant of a composed config (typed dataclasses, interpolations resolved)."""
+    parts = {f.name: OmegaConf.to_object(cfg[f.name]) if OmegaConf.is_config(cfg[f.name])
+             else cfg[f.name] for f in fields(Variant)}
+    return Variant(**parts)
+
+
+def names_of(cfg: DictConfig) -> dict:
+    """The variant in the paper's words: each config group's chosen option, and msfm on/off."""
+    choices = cfg.hydra.runtime.choices
+    return {"msfm": bool(cfg.msfm.enabled), **{g: choices.get(g) for g in VARIANT_GROUPS}}
+
+
+def group_options(group: str) -> list[str]:
+    """The options of a config group under conf/ (file names without .yaml)."""
+    return sorted(p.stem for p in (CONF_DIR / group).glob("*.yaml"))
+
+
+def check_group_overrides(overrides: Iterable[str]) -> None:
+    """Refuse ``group=option`` overrides naming an option that does not exist (one line)."""
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+
+    for o in OverridesParser.create().parse_overrides(list(overrides)):
+        group = o.key_or_group.lstrip("+~")
+        if not (CONF_DIR / group).is_dir() or o.package:
+            continue
+        values = [v.split("=", 1)[1] for v in _values(o)]
+        allowed = group_options(group)
+        for v in values:
+            if v not in allowed:
+                raise ValueError(f"{group}: unknown option {v!r}; allowed: {', '.join(allowed)}")
+
+
+def _values(o) -> list[str]:
+    key = o.get_key_element()
+    if o.is_sweep_override() and o.is_discrete_sweep():
+        return [f"{key}={v}" for v in o.sweep_string_iterator()]
+    return [f"{key}={o.get_value_element_as_str()}"]
+
+
+def validate_jobs(config_loader, master_config: DictConfig, jobs: Sequence[Sequence[str]]) -> list[Variant]:
+    """Compose and validate every job before any runs; raise one line naming the job."""
+    variants = []
+    for job in jobs:
+        try:
+            check_group_overrides(job)
+            cfg = config_loader.load_sweep_config(master_config, list(job))
+            variants.append(spec_of(cfg, job).variant)
+        except Exception as e:  # noqa: BLE001 - any composition error becomes one line
+            raise ValueError(f"{one_line(e)}  [variant: {' '.join(job)}]") from None
+    return variants
+
+
+def one_line(e: BaseException) -> str:
+    """An exception's message on one line."""
+    return " ".join(str(e).split()) or type(e).__name__
+
+
+def spec_of(cfg: DictConfig, overrides: Sequence[str]):
+    """The validated RunSpec of a composed config; one-line ``ValueError`` if anything is off."""
+    from results.store import ResultStore
+    from training.data import check_dataset
+    from training.task import RunSpec
+
+    variant = variant_of(cfg).validate()
+    check_dataset(variant.dataset)
+    ResultStore(cfg.results_dir).check_writable()
+    plain = OmegaConf.to_container(cfg, resolve=True)
+    plain.pop("hydra", None)
+    return RunSpec(
+        variant=variant, names=names_of(cfg), overrides=list(overrides),
+        results_dir=str(cfg.results_dir), work_root=str(Path(cfg.output_root) / "work"),
+        config=plain, sweep=cfg.sweep, force=cfg.force,
+        wandb=OmegaConf.to_container(cfg.wandb), num_workers=cfg.num_workers,
+        log_interval=cfg.log_interval,
+    )

@@ -1,0 +1,73 @@
+"""Reading the results store: corrupt, partial and multi-dataset records."""
+
+import logging
+
+from analysis.args import parse_args
+from analysis.records import load_records, select_dataset
+from analysis.tables import run
+
+
+def _warnings(caplog):
+    return [r for r in caplog.records if r.levelno == logging.WARNING and r.name.startswith("analysis")]
+
+
+def test_corrupt_and_partial_records_are_skipped_with_one_warning(store, caplog):
+    good = store.add(scales="5S")
+    store.add_raw("corrupt.json", '{"key": "abc", "status": ')
+    store.add_raw("binary.json", b"\xff\xfe{not utf-8")
+    store.add_raw("no_status.json", {"key": "k1", "variant": {"msfm": False, "detector": "x"}, "metrics": {}})
+    store.add_raw("no_metrics.json", {"key": "k2", "variant": {"msfm": False, "detector": "x"},
+                                      "status": "finished", "metrics": {"bbox_mAP": 0.4}, "params": 1})
+    store.add_raw("no_msfm_fields.json", {"key": "k3", "variant": {"msfm": True, "detector": "x"},
+                                          "status": "pending", "metrics": {}})
+    store.add_raw("a_list.json", [1, 2])
+    with caplog.at_level(logging.INFO):
+        records = load_records(store.path)
+    assert records.frame["file"].tolist() == [good.name]
+    skipped = dict(records.skipped)
+    assert set(skipped) == {"corrupt.json", "binary.json", "no_status.json", "no_metrics.json",
+                            "no_msfm_fields.json", "a_list.json"}
+    assert skipped["corrupt.json"].startswith("corrupt")
+    assert "status" in skipped["no_status.json"] and "metrics.bbox_mAP_50" in skipped["no_metrics.json"]
+    assert "variant.position" in skipped["no_msfm_fields.json"]
+    (warning,) = _warnings(caplog)
+    assert all(name in warning.getMessage() for name in skipped)
+
+
+def test_bad_records_do_not_stop_other_tables(store, tmp_path, caplog):
+    store.add(msfm=False, ap=[37.0, 58.0, 40.0, 21.0, 41.0, 48.0], params=41_500_000)
+    store.add_raw("broken.json", "not json")
+    store.add_raw("partial.json", {"key": "p", "status": "finished"})
+    out = tmp_path / "tables"
+    with caplog.at_level(logging.INFO):
+        tables = run(parse_args([f"results_dir={store.path}", f"out_dir={out}", "plots=false"]))
+    assert sorted(tables) == ["table2", "table3", "table4", "table5", "table6"]
+    for name in tables:
+        assert (out / f"{name}.tex").exists() and (out / f"{name}.md").exists() and (out / f"{name}.csv").exists()
+    assert tables["table2"].loc[0, "AP"] == 37.0
+    assert len(_warnings(caplog)) == 1
+
+
+def test_empty_store_gives_all_missing_rows(store, tmp_path):
+    tables = run(parse_args([f"results_dir={store.path}", f"out_dir={tmp_path / 't'}", "plots=false"]))
+    states = set(tables["table3"]["state"])
+    assert states == {"missing"}
+    assert "---" in (tmp_path / "t" / "table3.tex").read_text()
+
+
+def test_dataset_with_most_records_is_default(store, caplog):
+    for seed in range(3):
+        store.add(seed=seed, dataset="coco")
+    store.add(seed=9, dataset="lvis")
+    frame = load_records(store.path).frame
+    with caplog.at_level(logging.INFO, logger="analysis"):
+        chosen = select_dataset(frame, None)
+    assert set(chosen["dataset"]) == {"coco"}
+    assert any("using coco" in r.getMessage() for r in caplog.records)
+    assert set(select_dataset(frame, "lvis")["seed"]) == {9}
+
+
+def test_coco_minus_one_means_no_value(store):
+    store.add(ap=[38.0, 60.0, 42.0, -100.0, 42.0, 50.0])  # APs = -1: no small objects
+    frame = load_records(store.path).frame
+    assert frame.loc[0, "bbox_AP"] == 38.0 and frame["bbox_APs"].isna().all()

@@ -1,0 +1,1 @@
+"""Training stage: Variant, mmdet config, model statistics and the run task."""

@@ -1,0 +1,102 @@
+"""Variant -> mmengine ``Config``: mmdet's own model-zoo config plus MSFM, data and schedule."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Optional
+
+from msfm.plugins import to_plugins
+from training.variant import Variant
+
+
+def mmdet_config_path(relative: str) -> Path:
+    """Absolute path of a config shipped inside the mmdet package (``mmdet/.mim/configs``)."""
+    import mmdet
+
+    path = Path(mmdet.__file__).parent / ".mim" / "configs" / relative
+    if not path.is_file():
+        raise ValueError(f"detector.mmdet_config: {relative!r} is not a config shipped with mmdet")
+    return path
+
+
+def _set_key(node: Any, key: str, value: Any) -> None:
+    """Set ``key`` to ``value`` everywhere in a nested dict/list (e.g. every head's num_classes)."""
+    if isinstance(node, dict):
+        for k in list(node):
+            if k == key:
+                node[k] = value
+            else:
+                _set_key(node[k], key, value)
+    elif isinstance(node, (list, tuple)):
+        for item in node:
+            _set_key(item, key, value)
+
+
+def model_config(variant: Variant):
+    """The full mmengine Config of ``variant``'s detector with MSFM plugins and head sizes."""
+    from mmengine.config import Config
+
+    cfg = Config.fromfile(str(mmdet_config_path(variant.detector.mmdet_config)))
+    cfg.custom_imports = dict(imports=["msfm.layer"], allow_failed_imports=False)
+    backbone = cfg.model.backbone
+    backbone.plugins = to_plugins(variant.msfm) or None
+    if not variant.schedule.pretrained:
+        backbone.init_cfg = None
+        backbone.frozen_stages = -1  # from scratch: train the stem too
+        backbone.norm_cfg = dict(type="BN", requires_grad=True)
+    _set_key(cfg.model, "num_classes", variant.dataset.num_classes)
+    return cfg
+
+
+def training_config(variant: Variant, data_root: str, work_dir: str,
+                    classes: Optional[list] = None):
+    """``model_config`` plus dataset, schedule, checkpointing and seed: ready for ``Runner``."""
+    cfg = model_config(variant)
+    cfg.work_dir = work_dir
+    _set_data(cfg, variant, data_root, classes)
+    _set_schedule(cfg, variant)
+    cfg.randomness = dict(seed=variant.seed, deterministic=False)
+    return cfg
+
+
+def _set_data(cfg, variant: Variant, data_root: str, classes: Optional[list]) -> None:
+    d, s = variant.dataset, variant.schedule
+    root = str(Path(data_root)) + "/"
+    metainfo = dict(classes=tuple(classes)) if classes else None
+    scale = tuple(s.img_scale)
+    for loader, ann, img in (("train_dataloader", d.train_ann, d.train_img),
+                             ("val_dataloader", d.val_ann, d.val_img),
+                             ("test_dataloader", d.val_ann, d.val_img)):
+        ds = cfg[loader].dataset
+        ds.data_root, ds.ann_file, ds.data_prefix = root, ann, dict(img=img)
+        if metainfo:
+            ds.metainfo = metainfo
+        for step in ds.pipeline:
+            if step["type"] == "Resize":
+                step["scale"] = scale
+        if loader == "train_dataloader" and s.multiscale_short:
+            lo, hi = s.multiscale_short
+            ds.pipeline = [dict(type="RandomResize", scale=[(scale[0], lo), (scale[0], hi)],
+                                keep_ratio=True) if p["type"] == "Resize" else p
+                           for p in ds.pipeline]
+    cfg.train_dataloader.batch_size = s.images_per_gpu
+    for key in ("val_evaluator", "test_evaluator"):
+        cfg[key].ann_file = root + d.val_ann
+        cfg[key].metric = ["bbox", "segm"] if variant.detector.with_mask else "bbox"
+
+
+def _set_schedule(cfg, variant: Variant) -> None:
+    s = variant.schedule
+    cfg.train_cfg = dict(type="EpochBasedTrainLoop", max_epochs=s.epochs, val_interval=s.val_interval)
+    cfg.optim_wrapper.optimizer = dict(type="SGD", lr=s.lr, momentum=s.momentum,
+                                       weight_decay=s.weight_decay)
+    cfg.param_scheduler = [
+        dict(type="LinearLR", start_factor=s.warmup_ratio, by_epoch=False, begin=0,
+             end=s.warmup_iters),
+        dict(type="MultiStepLR", begin=0, end=s.epochs, by_epoch=True,
+             milestones=list(s.milestones), gamma=0.1),
+    ]
+    # mmengine rescales lr by (world size x images per GPU) / base_batch_size: mmdet's linear rule
+    cfg.auto_scale_lr = dict(enable=True, base_batch_size=s.base_batch_size)
+    cfg.default_hooks.checkpoint = dict(type="CheckpointHook", interval=s.checkpoint_interval,
+                                        max_keep_ckpts=2, save_last=True)
+    cfg.load_from = s.load_from

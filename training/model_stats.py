@@ -1,0 +1,79 @@
+"""Parameters and FLOPs of a variant's real mmdet model, built on the meta device (no data)."""
+from __future__ import annotations
+
+import contextlib
+from typing import Iterator
+
+from training.variant import Variant
+
+
+def build_model(variant: Variant, device: str = "meta"):
+    """Build ``variant``'s detector with mmdet's registry; ``meta`` allocates no memory."""
+    import torch
+    from mmdet.registry import MODELS
+    from mmdet.utils import register_all_modules
+    from mmengine.config import Config
+
+    from training.mmdet_config import model_config
+
+    register_all_modules(init_default_scope=True)
+    import msfm.layer  # noqa: F401  (registers MSFM; custom_imports does the same in Runner)
+
+    cfg: Config = model_config(variant)
+    with torch.device(device):
+        return MODELS.build(cfg.model)
+
+
+def count_params(model) -> int:
+    """Trainable parameters, the way mmdet's get_flops (and so the paper) counts them."""
+    return sum(p.numel() for p in model.parameters() if p.requires_grad)
+
+
+def paper_params(variant: Variant) -> int:
+    """Parameters as the paper reports them: trainable ones with mmdet's standard ImageNet
+    set-up (frozen stem, layer1 and BN), whatever the run's schedule. Baseline: 41.53M."""
+    from dataclasses import replace
+
+    paper_schedule = replace(variant.schedule, pretrained=True)
+    return count_params(build_model(replace(variant, schedule=paper_schedule)))
+
+
+@contextlib.contextmanager
+def _deform_convs_as_convs() -> Iterator[None]:
+    """Stand in a plain conv for mmcv's deformable convs (no meta kernels); same FLOPs up
+    to the bilinear sampling, which fvcore and mmengine do not count either."""
+    import torch.nn.functional as F
+    from mmcv.ops import deform_conv, modulated_deform_conv
+
+    def dcn(x, offset, weight, stride, padding, dilation, groups, *_args, **_kw):
+        return F.conv2d(x, weight, None, stride, padding, dilation, groups)
+
+    def mdcn(x, offset, mask, weight, bias, stride, padding, dilation, groups, *_args):
+        return F.conv2d(x, weight, bias, stride, padding, dilation, groups)
+
+    saved = deform_conv.deform_conv2d, modulated_deform_conv.modulated_deform_conv2d
+    deform_conv.deform_conv2d, modulated_deform_conv.modulated_deform_conv2d = dcn, mdcn
+    try:
+        yield
+    finally:
+        deform_conv.deform_conv2d, modulated_deform_conv.modulated_deform_conv2d = saved
+
+
+def count_gflops(model, width: int = 1333, height: int = 800) -> float:
+    """GFLOPs (multiply-adds, as mmdet reports) of backbone + neck + dense head on one image.
+
+    RoI heads are left out: their cost depends on the proposal count, and MSFM only changes
+    the backbone. Runs on the meta device, so a 1333x800 forward costs no compute.
+    """
+    import torch
+    from torch.utils.flop_counter import FlopCounterMode
+
+    device = next(model.parameters()).device
+    x = torch.zeros(1, 3, height, width, device=device)
+    head = getattr(model, "rpn_head", None) or getattr(model, "bbox_head", None)
+    counter = FlopCounterMode(display=False)
+    with torch.no_grad(), _deform_convs_as_convs(), counter:
+        feats = model.extract_feat(x)
+        if head is not None:
+            head(feats)
+    return counter.get_total_flops() / 2 / 1e9  # torch counts a multiply-add as 2 FLOPs

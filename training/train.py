@@ -1,0 +1,114 @@
+"""One variant through mmengine's ``Runner``: train (resuming), evaluate with ``CocoMetric``."""
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+from mmengine.hooks import Hook
+
+from training.task import RunSpec
+
+
+class LastMetrics(Hook):
+    """Keeps the metrics of the latest validation."""
+
+    priority = "LOWEST"
+
+    def __init__(self) -> None:
+        self.metrics: dict = {}
+
+    def after_val_epoch(self, runner, metrics=None) -> None:
+        self.metrics = dict(metrics or {})
+
+
+class FiniteLoss(Hook):
+    """Stops training on a NaN/inf loss: a diverged variant is a failure, not a result."""
+
+    priority = "HIGHEST"
+
+    def after_train_iter(self, runner, batch_idx, data_batch=None, outputs=None) -> None:
+        loss = (outputs or {}).get("loss")
+        if loss is not None and not math.isfinite(float(loss)):
+            raise FloatingPointError(f"loss is {float(loss)} at iteration {runner.iter + 1}")
+
+
+def runner_config(spec: RunSpec, data_root: str, classes):
+    """The mmengine config for ``spec``: data, schedule, resume, logging, wandb."""
+    from training.mmdet_config import training_config
+
+    cfg = training_config(spec.variant, data_root, spec.work_dir, classes)
+    cfg.resume = True  # continue from work_dir's last checkpoint, if there is one
+    cfg.launcher = spec.launcher
+    for loader in ("train_dataloader", "val_dataloader", "test_dataloader"):
+        cfg[loader].num_workers = spec.num_workers
+        cfg[loader].persistent_workers = spec.num_workers > 0
+    cfg.default_hooks.logger.interval = spec.log_interval
+    cfg.env_cfg.dist_cfg = dict(backend="nccl" if _has_cuda() else "gloo")
+    backends = [dict(type="LocalVisBackend")]
+    if spec.wandb.get("enabled"):
+        backends.append(dict(type="WandbVisBackend", init_kwargs=dict(
+            project=spec.wandb["project"], entity=spec.wandb.get("entity"),
+            mode=spec.wandb.get("mode", "offline"), group=spec.sweep or "adhoc",
+            name=" ".join(spec.overrides) or "default", dir=spec.work_dir,
+            config=spec.config, tags=[spec.key])))
+    cfg.visualizer = dict(type="DetLocalVisualizer", vis_backends=backends, name="visualizer")
+    return cfg
+
+
+def train_and_evaluate(spec: RunSpec) -> dict:
+    """Train ``spec.variant`` and return the record fields: metrics, params, gflops, ..."""
+    from mmengine.runner import Runner
+
+    from training.checkpoints import allow_mmengine_checkpoints
+    from training.data import prepare_dataset
+    from training.model_stats import build_model, count_gflops, paper_params
+
+    allow_mmengine_checkpoints()
+    Path(spec.work_dir).mkdir(parents=True, exist_ok=True)
+    data_root, classes = prepare_dataset(spec.variant.dataset)
+    runner = Runner.from_cfg(runner_config(spec, data_root, classes))
+    last, wandb_run = LastMetrics(), None
+    runner.register_hook(last)
+    runner.register_hook(FiniteLoss())
+    try:
+        runner.train()
+        metrics = last.metrics or runner.val()
+        metrics = {k.split("/")[-1]: float(v) for k, v in metrics.items()}
+        wandb_run = _wandb_summary(metrics)
+    finally:
+        _wandb_finish()
+    batch = runner.world_size * spec.variant.schedule.images_per_gpu
+    return dict(
+        metrics=metrics,
+        params=paper_params(spec.variant),
+        gflops=round(count_gflops(build_model(spec.variant)), 2),
+        gpus=runner.world_size if _has_cuda() else 0,
+        world_size=runner.world_size,
+        batch_size=batch,
+        lr=spec.variant.schedule.lr * batch / spec.variant.schedule.base_batch_size,
+        lr_note=f"linear scaling: {spec.variant.schedule.lr} x {batch}/{spec.variant.schedule.base_batch_size}",
+        wandb_run=wandb_run,
+        log_dir=str(runner.log_dir),
+    )
+
+
+def _has_cuda() -> bool:
+    import torch
+
+    return torch.cuda.is_available()
+
+
+def _wandb_summary(metrics: dict):
+    import wandb
+
+    if wandb.run is None:
+        return None
+    wandb.run.summary.update(metrics)
+    return wandb.run.dir
+
+
+def _wandb_finish() -> None:
+    import sys
+
+    if "wandb" in sys.modules and sys.modules["wandb"].run is not None:
+        sys.modules["wandb"].finish()
