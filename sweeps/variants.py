@@ -23,7 +23,12 @@ def variant_of(cfg: DictConfig) -> Variant:
 
 def names_of(cfg: DictConfig) -> dict:
     """The variant in the paper's words: each config group's chosen option, and msfm on/off."""
-    choices = cfg.hydra.runtime.choices
+    if "hydra" in cfg:
+        choices = cfg.hydra.runtime.choices
+    else:  # inside a Hydra app the hydra node lives in HydraConfig
+        from hydra.core.hydra_config import HydraConfig
+
+        choices = HydraConfig.get().runtime.choices
     return {"msfm": bool(cfg.msfm.enabled), **{g: choices.get(g) for g in VARIANT_GROUPS}}
 
 
@@ -81,8 +86,9 @@ def spec_of(cfg: DictConfig, overrides: Sequence[str]):
     variant = variant_of(cfg).validate()
     check_dataset(variant.dataset)
     ResultStore(cfg.results_dir).check_writable()
-    plain = OmegaConf.to_container(cfg, resolve=True)
-    plain.pop("hydra", None)
+    plain = {k: OmegaConf.to_container(v, resolve=True) if OmegaConf.is_config(v) else v
+             for k, v in cfg.items_ex(resolve=False) if k != "hydra"}
+    plain = OmegaConf.to_container(OmegaConf.create(plain), resolve=True)
     return RunSpec(
         variant=variant, names=names_of(cfg), overrides=list(overrides),
         results_dir=str(cfg.results_dir), work_root=str(Path(cfg.output_root) / "work"),

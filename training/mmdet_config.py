@@ -97,6 +97,11 @@ def _set_schedule(cfg, variant: Variant) -> None:
     ]
     # mmengine rescales lr by (world size x images per GPU) / base_batch_size: mmdet's linear rule
     cfg.auto_scale_lr = dict(enable=True, base_batch_size=s.base_batch_size)
+    if s.clip_grad:
+        cfg.optim_wrapper.clip_grad = dict(max_norm=s.clip_grad, norm_type=2)
+    rcnn = cfg.model.get("train_cfg", {}).get("rcnn")
+    if s.rcnn_sample_num and rcnn:
+        _set_key(rcnn, "num", s.rcnn_sample_num)  # the RoI sampler of every R-CNN stage
     cfg.default_hooks.checkpoint = dict(type="CheckpointHook", interval=s.checkpoint_interval,
                                         max_keep_ckpts=2, save_last=True)
     cfg.load_from = s.load_from

@@ -10,15 +10,23 @@ from training.task import RunSpec
 
 
 class LastMetrics(Hook):
-    """Keeps the metrics of the latest validation."""
+    """Keeps the latest validation metrics and puts them in the wandb run's summary (while
+    the run is still open: mmengine's wandb backend closes it when training ends)."""
 
     priority = "LOWEST"
 
     def __init__(self) -> None:
         self.metrics: dict = {}
+        self.wandb_run: str | None = None
 
     def after_val_epoch(self, runner, metrics=None) -> None:
-        self.metrics = dict(metrics or {})
+        import sys
+
+        self.metrics = {k.split("/")[-1]: float(v) for k, v in (metrics or {}).items()}
+        wandb = sys.modules.get("wandb")
+        if wandb is not None and wandb.run is not None and runner.rank == 0:
+            wandb.run.summary.update(self.metrics)
+            self.wandb_run = str(Path(wandb.run.dir).parent)  # offline: `wandb sync` this
 
 
 class FiniteLoss(Hook):
@@ -34,6 +42,7 @@ class FiniteLoss(Hook):
 
 def runner_config(spec: RunSpec, data_root: str, classes):
     """The mmengine config for ``spec``: data, schedule, resume, logging, wandb."""
+    import msfm.layer  # noqa: F401  (custom_imports only acts in Config.fromfile: register now)
     from training.mmdet_config import training_config
 
     cfg = training_config(spec.variant, data_root, spec.work_dir, classes)
@@ -50,7 +59,9 @@ def runner_config(spec: RunSpec, data_root: str, classes):
             project=spec.wandb["project"], entity=spec.wandb.get("entity"),
             mode=spec.wandb.get("mode", "offline"), group=spec.sweep or "adhoc",
             name=" ".join(spec.overrides) or "default", dir=spec.work_dir,
-            config=spec.config, tags=[spec.key])))
+            # nested: mmengine adds its own config (with its own `launcher` etc.) at the top
+            config={"run": spec.config, **{f"variant.{k}": v for k, v in spec.names.items()}},
+            tags=[spec.key])))
     cfg.visualizer = dict(type="DetLocalVisualizer", vis_backends=backends, name="visualizer")
     return cfg
 
@@ -67,14 +78,14 @@ def train_and_evaluate(spec: RunSpec) -> dict:
     Path(spec.work_dir).mkdir(parents=True, exist_ok=True)
     data_root, classes = prepare_dataset(spec.variant.dataset)
     runner = Runner.from_cfg(runner_config(spec, data_root, classes))
-    last, wandb_run = LastMetrics(), None
+    last = LastMetrics()
     runner.register_hook(last)
     runner.register_hook(FiniteLoss())
     try:
         runner.train()
-        metrics = last.metrics or runner.val()
-        metrics = {k.split("/")[-1]: float(v) for k, v in metrics.items()}
-        wandb_run = _wandb_summary(metrics)
+        if not last.metrics:  # resumed after the last epoch: evaluate now
+            runner.val()
+        metrics = last.metrics
     finally:
         _wandb_finish()
     batch = runner.world_size * spec.variant.schedule.images_per_gpu
@@ -87,7 +98,7 @@ def train_and_evaluate(spec: RunSpec) -> dict:
         batch_size=batch,
         lr=spec.variant.schedule.lr * batch / spec.variant.schedule.base_batch_size,
         lr_note=f"linear scaling: {spec.variant.schedule.lr} x {batch}/{spec.variant.schedule.base_batch_size}",
-        wandb_run=wandb_run,
+        wandb_run=last.wandb_run,
         log_dir=str(runner.log_dir),
     )
 
@@ -96,15 +107,6 @@ def _has_cuda() -> bool:
     import torch
 
     return torch.cuda.is_available()
-
-
-def _wandb_summary(metrics: dict):
-    import wandb
-
-    if wandb.run is None:
-        return None
-    wandb.run.summary.update(metrics)
-    return wandb.run.dir
 
 
 def _wandb_finish() -> None:

@@ -58,6 +58,8 @@ class ScheduleConf:
     multiscale_short: List[int] = field(default_factory=list)  # e.g. [480, 960]: multi-scale
     val_interval: int = 12  # epochs between evaluations
     checkpoint_interval: int = 1  # epochs between checkpoints (resume granularity)
+    clip_grad: Optional[float] = None  # max gradient norm (from-scratch CPU runs need it)
+    rcnn_sample_num: Optional[int] = None  # RoIs sampled per image in R-CNN heads (mmdet: 512)
     pretrained: bool = True  # ImageNet-initialised backbone (as in the paper's configs)
     load_from: Optional[str] = None  # local checkpoint to start from
 

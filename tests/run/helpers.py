@@ -1,0 +1,42 @@
+"""Running ``sweeps.run`` for real, as a user would, on a tiny synthetic split."""
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+# a real smoke-schedule variant, shrunk: 8 train / 3 val images, short epochs
+TINY = ["num_workers=0", "log_interval=1", "dataset.num_train_images=8", "dataset.num_val=3",
+        "schedule.epochs=1", "schedule.milestones=[1]", "schedule.val_interval=1",
+        "schedule.warmup_iters=2"]
+
+
+def sweeps_run(tmp_path, *overrides, timeout=900, **popen):
+    """Run ``python -m sweeps.run`` with outputs under tmp_path; returns CompletedProcess."""
+    flags = [o for o in overrides if o.startswith("-")]  # e.g. -m must precede the overrides
+    rest = [o for o in overrides if not o.startswith("-")]
+    cmd = [sys.executable, "-m", "sweeps.run", *flags, f"output_root={tmp_path}", *TINY, *rest]
+    return subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=timeout, **popen)
+
+
+def records(tmp_path) -> list[dict]:
+    """All records in the results store under tmp_path."""
+    return [json.loads(p.read_text()) for p in sorted((tmp_path / "results").glob("*.json"))]
+
+
+def read_wandb_summary(run_dir: str) -> dict:
+    """The summary of an offline wandb run, read back from its ``.wandb`` record log."""
+    from wandb.proto import wandb_internal_pb2
+    from wandb.sdk.internal import datastore
+
+    path = next(Path(run_dir).glob("run-*.wandb"))
+    store = datastore.DataStore()
+    store.open_for_scan(str(path))
+    summary = {}
+    while (data := store.scan_data()) is not None:
+        record = wandb_internal_pb2.Record()
+        record.ParseFromString(data)
+        if record.WhichOneof("record_type") == "summary":
+            for item in record.summary.update:
+                summary[item.key or "/".join(item.nested_key)] = json.loads(item.value_json)
+    return summary
