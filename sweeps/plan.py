@@ -10,36 +10,8 @@ import sys
 from typing import Sequence
 
 from sweeps import schema  # noqa: F401  (registers the typed schema)
-from sweeps.grid import expand
-from sweeps.variants import CONF_DIR, check_group_overrides, names_of, one_line, variant_of
+from sweeps.variants import compose_jobs, names_of, variant_of
 from training.variant import Variant
-
-
-def compose_jobs(overrides: Sequence[str]) -> list[tuple[list[str], object]]:
-    """(job overrides, composed config) for every grid point; one-line ValueError if invalid."""
-    from hydra import compose, initialize_config_dir
-    from hydra.core.override_parser.overrides_parser import OverridesParser
-
-    check_group_overrides(overrides)
-    parsed = OverridesParser.create().parse_overrides(list(overrides))
-    fixed = [o.input_line for o in parsed if not o.is_sweep_override()]  # as Hydra's multirun
-    with initialize_config_dir(str(CONF_DIR), version_base="1.3"):
-        try:
-            master = compose("config", overrides=fixed, return_hydra_config=True)
-        except Exception as e:  # noqa: BLE001
-            raise ValueError(one_line(e)) from None
-        sweeper = master.hydra.sweeper
-        jobs = expand(sweeper.get("rows"), sweeper.get("params"), overrides)
-        composed = []
-        for job in jobs:
-            try:
-                check_group_overrides(job)
-                cfg = compose("config", overrides=job, return_hydra_config=True)
-                variant_of(cfg).validate()
-            except Exception as e:  # noqa: BLE001
-                raise ValueError(f"{one_line(e)}  [variant: {' '.join(job)}]") from None
-            composed.append((job, cfg))
-    return composed
 
 
 def gpu_hours(gflops: float, variant: Variant, effective_tflops: float) -> float:

@@ -6,6 +6,7 @@ Thin on purpose: compose -> validate -> launch -> record. Returns the variant's 
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 from typing import Optional
 
 import hydra
@@ -20,9 +21,14 @@ from sweeps.variants import check_group_overrides, one_line, spec_of
 def main(cfg: DictConfig) -> Optional[float]:
     """Run one composed variant with the configured launcher; raise if it failed."""
     from launchers.local import run_local
+    from launchers.slurm import submit
 
     try:
         spec = spec_of(cfg, HydraConfig.get().overrides.task)
+        if cfg.launcher.name == "slurm":  # a single variant; sweeps go through msfm_slurm
+            [job] = submit([spec], cfg.launcher, Path(HydraConfig.get().runtime.output_dir) / "submitit")
+            print(f"{spec.key}: {job}")
+            return None
     except ValueError as e:
         sys.exit(f"error: {one_line(e)}")
     record = run_local(spec)

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Dict, List, Optional
 
 from hydra.core.config_store import ConfigStore
+from omegaconf import OmegaConf
 
 from training.variant import Variant
 
@@ -71,8 +72,11 @@ class Config(Variant):
 
 
 def register() -> None:
-    """Store the schema under the name ``schema`` (used first in conf/config.yaml)."""
+    """Store the schema under the name ``schema`` (used first in conf/config.yaml), and the
+    ``or`` resolver: ``${or:${sweep},adhoc}`` (``oc.select`` keeps an explicit null)."""
     ConfigStore.instance().store(name="schema", node=Config)
+    if not OmegaConf.has_resolver("or"):
+        OmegaConf.register_new_resolver("or", lambda value, default: default if value is None else value)
 
 
 register()

@@ -36,7 +36,7 @@ class RunSpec:
     wandb: dict = field(default_factory=lambda: dict(enabled=False))
     num_workers: int = 2
     log_interval: int = 10
-    launcher: str = "none"  # mmengine launcher: none | slurm (rank/world size from SLURM)
+    max_attempts: int = 0  # SLURM: give up after this many starts (0 = no limit)
 
     @property
     def key(self) -> str:
@@ -54,18 +54,37 @@ class VariantTask:
         self.spec = spec
 
     def __call__(self) -> dict:
+        from training.distributed import init_from_slurm
+
         spec, store = self.spec, ResultStore(self.spec.results_dir)
-        existing = store.read_or_warn(spec.key)
+        existing = store.read_or_warn(spec.key) if _is_rank_zero() else store.read(spec.key)
         if existing and existing["status"] == "finished" and not spec.force:
             log.info(f"skip {spec.key} ({' '.join(spec.overrides)}): already finished")
             return existing
+        launcher = init_from_slurm()  # "none" outside multi-task SLURM jobs
+        if not _is_rank_zero():  # other DDP ranks train; rank 0 alone keeps the record
+            from training.train import train_and_evaluate
+
+            return train_and_evaluate(spec, launcher)
         with store.claim(spec.key) as mine:
             if not mine:
                 log.warning(f"skip {spec.key}: another process is running it")
                 return store.read(spec.key) or {}
-            return self._run(store, existing)
+            return self._run(store, existing, launcher)
 
-    def _run(self, store: ResultStore, existing: Optional[dict]) -> dict:
+    def checkpoint(self, *args, **kwargs):
+        """submitit calls this on preemption / time-out: requeue the same task, which resumes
+        from the last periodic checkpoint in its work dir (bounded by ``max_attempts``)."""
+        import submitit
+
+        record = ResultStore(self.spec.results_dir).read(self.spec.key) or {}
+        if self.spec.max_attempts and record.get("attempts", 0) >= self.spec.max_attempts:
+            log.error(f"{self.spec.key}: {record.get('attempts')} attempts, not requeueing")
+            return None
+        log.warning(f"{self.spec.key}: preempted or timed out, requeueing")
+        return submitit.helpers.DelayedSubmission(VariantTask(self.spec))
+
+    def _run(self, store: ResultStore, existing: Optional[dict], launcher: str) -> dict:
         from training.train import train_and_evaluate
 
         spec = self.spec
@@ -75,7 +94,7 @@ class VariantTask:
         store.write(record)
         start = time.time()
         try:
-            result = train_and_evaluate(spec)
+            result = train_and_evaluate(spec, launcher)
             record.update(result, status="finished", error=None)
         except BaseException as e:  # noqa: BLE001 - KeyboardInterrupt/SystemExit recorded too
             record.update(status="failed", error=f"{type(e).__name__}: {' '.join(str(e).split())}",
@@ -95,14 +114,23 @@ class VariantTask:
             key=spec.key, sweep=spec.sweep, overrides=list(spec.overrides), variant=spec.names,
             config=spec.config, spec=asdict(spec.variant), status="running", error=None,
             metrics={}, params=None, gflops=None, seed=spec.variant.seed, wall_s=0.0,
-            gpus=None, slurm_job_id=os.environ.get("SLURM_JOB_ID"), wandb_run=None,
+            gpus=None, slurm_job_id=_slurm_job_id(), wandb_run=None,
             git_commit=git_commit(), created=now(), attempts=1,
         )
+        if existing and existing.get("slurm_job_id") and not record["slurm_job_id"]:
+            record["slurm_job_id"] = existing["slurm_job_id"]
         if existing:  # a resumed or re-run variant keeps its history
             record.update(created=existing.get("created", record["created"]),
                           attempts=existing.get("attempts", 0) + 1,
                           wall_s=existing.get("wall_s", 0.0) if existing["status"] != "finished" else 0.0)
         return record
+
+
+def _slurm_job_id() -> Optional[str]:
+    """The job's id as submitit and sacct show it (``array_task`` inside an array)."""
+    if "SLURM_ARRAY_JOB_ID" in os.environ:
+        return f"{os.environ['SLURM_ARRAY_JOB_ID']}_{os.environ['SLURM_ARRAY_TASK_ID']}"
+    return os.environ.get("SLURM_JOB_ID")
 
 
 def _is_rank_zero() -> bool:

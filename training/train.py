@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import math
+import os
+import time
 from pathlib import Path
 
 from mmengine.hooks import Hook
@@ -36,18 +38,22 @@ class FiniteLoss(Hook):
 
     def after_train_iter(self, runner, batch_idx, data_batch=None, outputs=None) -> None:
         loss = (outputs or {}).get("loss")
-        if loss is not None and not math.isfinite(float(loss)):
-            raise FloatingPointError(f"loss is {float(loss)} at iteration {runner.iter + 1}")
+        value = loss.item() if hasattr(loss, "item") else loss
+        if value is not None and not math.isfinite(value):
+            raise FloatingPointError(f"loss is {value} at iteration {runner.iter + 1}")
 
 
-def runner_config(spec: RunSpec, data_root: str, classes):
+def runner_config(spec: RunSpec, data_root: str, classes, launcher: str = "none"):
     """The mmengine config for ``spec``: data, schedule, resume, logging, wandb."""
     import msfm.layer  # noqa: F401  (custom_imports only acts in Config.fromfile: register now)
     from training.mmdet_config import training_config
 
     cfg = training_config(spec.variant, data_root, spec.work_dir, classes)
     cfg.resume = True  # continue from work_dir's last checkpoint, if there is one
-    cfg.launcher = spec.launcher
+    cfg.launcher = launcher
+    if launcher != "none" and not _has_cuda():  # CPU DDP (gloo): no device ids
+        cfg.model_wrapper_cfg = dict(type="MMDistributedDataParallel", device_ids=None,
+                                     broadcast_buffers=False, find_unused_parameters=False)
     for loader in ("train_dataloader", "val_dataloader", "test_dataloader"):
         cfg[loader].num_workers = spec.num_workers
         cfg[loader].persistent_workers = spec.num_workers > 0
@@ -62,11 +68,15 @@ def runner_config(spec: RunSpec, data_root: str, classes):
             # nested: mmengine adds its own config (with its own `launcher` etc.) at the top
             config={"run": spec.config, **{f"variant.{k}": v for k, v in spec.names.items()}},
             tags=[spec.key])))
-    cfg.visualizer = dict(type="DetLocalVisualizer", vis_backends=backends, name="visualizer")
+    # mmengine keeps one global instance per name: a name per run, or the second variant of a
+    # multirun would reuse the first one's (closed) wandb backend
+    run_name = f"{spec.key}-{time.strftime('%Y%m%d_%H%M%S')}-{os.getpid()}"
+    cfg.visualizer = dict(type="DetLocalVisualizer", vis_backends=backends, name=run_name)
+    cfg.experiment_name = run_name
     return cfg
 
 
-def train_and_evaluate(spec: RunSpec) -> dict:
+def train_and_evaluate(spec: RunSpec, launcher: str = "none") -> dict:
     """Train ``spec.variant`` and return the record fields: metrics, params, gflops, ..."""
     from mmengine.runner import Runner
 
@@ -77,7 +87,7 @@ def train_and_evaluate(spec: RunSpec) -> dict:
     allow_mmengine_checkpoints()
     Path(spec.work_dir).mkdir(parents=True, exist_ok=True)
     data_root, classes = prepare_dataset(spec.variant.dataset)
-    runner = Runner.from_cfg(runner_config(spec, data_root, classes))
+    runner = Runner.from_cfg(runner_config(spec, data_root, classes, launcher))
     last = LastMetrics()
     runner.register_hook(last)
     runner.register_hook(FiniteLoss())

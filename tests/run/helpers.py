@@ -24,16 +24,33 @@ def records(tmp_path) -> list[dict]:
     return [json.loads(p.read_text()) for p in sorted((tmp_path / "results").glob("*.json"))]
 
 
+def _wandb_records(path: Path):
+    """Raw records of a ``.wandb`` file: a 7-byte header, then LevelDB-log framed blocks
+    (wandb >= 0.19 has no Python reader of its own any more)."""
+    data, pos, block, pending = path.read_bytes(), 7, 32768, b""
+    assert data[:4] == b":W&B", f"{path} is not a wandb run file"
+    while pos + 7 <= len(data):
+        if block - pos % block < 7:  # block trailer padding
+            pos += block - pos % block
+            continue
+        length, kind = int.from_bytes(data[pos + 4:pos + 6], "little"), data[pos + 6]
+        chunk, pos = data[pos + 7:pos + 7 + length], pos + 7 + length
+        if kind == 1:  # FULL
+            yield chunk
+        elif kind == 2:  # FIRST
+            pending = chunk
+        elif kind == 3:  # MIDDLE
+            pending += chunk
+        elif kind == 4:  # LAST
+            yield pending + chunk
+
+
 def read_wandb_summary(run_dir: str) -> dict:
     """The summary of an offline wandb run, read back from its ``.wandb`` record log."""
     from wandb.proto import wandb_internal_pb2
-    from wandb.sdk.internal import datastore
 
-    path = next(Path(run_dir).glob("run-*.wandb"))
-    store = datastore.DataStore()
-    store.open_for_scan(str(path))
     summary = {}
-    while (data := store.scan_data()) is not None:
+    for data in _wandb_records(next(Path(run_dir).glob("run-*.wandb"))):
         record = wandb_internal_pb2.Record()
         record.ParseFromString(data)
         if record.WhichOneof("record_type") == "summary":

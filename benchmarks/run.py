@@ -1,0 +1,68 @@
+"""``python -m benchmarks.run [name ...]``: run every benchmark (or the named ones) in turn.
+
+Each benchmark is a module here with a ``main() -> dict`` that measures, writes
+``benchmarks/results/<name>.json`` and prints its figures; this runner calls them one after
+another (never in parallel: the timings assume an otherwise idle machine) and ends with one
+summary line per benchmark. A failing benchmark is reported and the others still run; the
+exit status is 1 if any failed. Names may be given with or without the ``bench_`` prefix.
+"""
+from __future__ import annotations
+
+import importlib
+import sys
+import time
+import traceback
+
+BENCHMARKS = ("bench_plan", "bench_msfm_overhead", "bench_tables", "bench_coco_eval",
+              "bench_cpu_schedule")
+
+
+def _summary(name: str, r: dict) -> str:
+    """The headline figures of one benchmark's result, in one line."""
+    if name == "bench_plan":
+        total = sum(v["seconds"] for v in r.values())
+        return f"{len(r)} presets, {sum(v['variants'] for v in r.values())} variants in {total:.1f} s"
+    if name == "bench_msfm_overhead":
+        return (f"time overhead {r['time_overhead']:.1%} vs FLOPs overhead {r['flops_overhead']:.1%}"
+                f" (ratio {r['ratio_time_to_flops_overhead']}, goal met: {r['meets_goal']})")
+    if name == "bench_tables":
+        return f"{r['records']} records -> {r['tables']} tables in {r['total_s']} s (goal {r['goal_s']} s)"
+    if name == "bench_coco_eval":
+        d, m = r["direct"], r["cocometric"]
+        parts = [f"{t}: x{d[t]['speedup_total']} faster, max|diff| {d[t]['max_abs_diff']:.1e}" for t in d]
+        return "; ".join(parts) + (f"; CocoMetric x{m['speedup']}, identical stats: {m['identical_stats']}")
+    if name == "bench_cpu_schedule":
+        b = r["bbox"]
+        return (f"baseline bbox_mAP {b.get('bbox_mAP')} (AP50 {b.get('bbox_mAP_50')}) in {r['wall_s']:.0f} s,"
+                f" goal {r['goal']} met: {r['meets_goal']}")
+    return ", ".join(f"{k}={v}" for k, v in list(r.items())[:4])
+
+
+def _resolve(names: list[str]) -> list[str]:
+    chosen = [n if n.startswith("bench_") else f"bench_{n}" for n in names] or list(BENCHMARKS)
+    unknown = [n for n in chosen if n not in BENCHMARKS]
+    if unknown:
+        sys.exit(f"error: unknown benchmark(s) {', '.join(unknown)}; choose from {', '.join(BENCHMARKS)}")
+    return chosen
+
+
+def main(names: list[str] | None = None) -> dict:
+    """Run the chosen benchmarks; return {name: result dict, or {'error': ...} if it failed}."""
+    results, lines = {}, []
+    for name in _resolve(list(names or [])):
+        print(f"== {name}", flush=True)
+        t = time.perf_counter()
+        try:
+            results[name] = importlib.import_module(f"benchmarks.{name}").main()
+            line = _summary(name, results[name])
+        except Exception as e:  # noqa: BLE001 - one failed benchmark must not stop the others
+            traceback.print_exc()
+            results[name] = {"error": f"{type(e).__name__}: {' '.join(str(e).split())[:300]}"}
+            line = f"FAILED {results[name]['error']}"
+        lines.append(f"{name:<20} {time.perf_counter() - t:7.1f} s  {line}")
+    print("\n".join(["", "summary:", *lines]))
+    return results
+
+
+if __name__ == "__main__":
+    sys.exit(1 if any("error" in r for r in main(sys.argv[1:]).values()) else 0)

@@ -1,0 +1,1 @@
+"""Hydra launcher plugin ``msfm_slurm``: a sweep's variants as one SLURM job array."""

@@ -1,0 +1,123 @@
+"""SLURM launcher: every variant one job (a job array per sweep) through submitit.
+
+The submitting process returns once the array is queued: records carry the SLURM job ids,
+``sweeps.status`` reads states back from SLURM, and re-running the sweep skips variants that are
+finished, queued or running. Preemption and time-outs requeue the job (``VariantTask.checkpoint``)
+and it resumes from its last checkpoint.
+"""
+from __future__ import annotations
+
+import logging
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Sequence
+
+from results.store import ResultStore, git_commit, now
+from training.task import RunSpec, VariantTask
+
+log = logging.getLogger(__name__)
+ACTIVE = {"PENDING", "RUNNING", "REQUEUED", "RESIZING", "SUSPENDED", "CONFIGURING", "COMPLETING"}
+SIGNAL_DELAY_S = 120  # SIGUSR2 this long before the time limit: time to requeue cleanly
+
+
+def validate_launcher(conf) -> None:
+    """One-line ``ValueError`` naming the field for a job shape SLURM would refuse or waste."""
+    for field in ("nodes", "tasks_per_node", "cpus_per_task", "timeout_min", "array_parallelism"):
+        if getattr(conf, field) < 1:
+            raise ValueError(f"launcher.{field}: {getattr(conf, field)} must be >= 1")
+    if conf.gpus_per_node < 0 or conf.max_requeues < 0:
+        raise ValueError("launcher.gpus_per_node / launcher.max_requeues: must be >= 0")
+    if conf.gpus_per_node and conf.gpus_per_node % conf.tasks_per_node:
+        raise ValueError(f"launcher.gpus_per_node: {conf.gpus_per_node} GPUs cannot be divided "
+                         f"across {conf.tasks_per_node} tasks (one process per GPU)")
+    if conf.partition and shutil.which("sinfo"):
+        known = set(subprocess.run(["sinfo", "-h", "-o", "%R"], capture_output=True,
+                                   text=True).stdout.split())
+        if known and conf.partition not in known:
+            raise ValueError(f"launcher.partition: unknown partition {conf.partition!r}; "
+                             f"allowed: {', '.join(sorted(known))}")
+
+
+def executor(conf, folder: str | Path, job_name: str):
+    """A submitit SlurmExecutor with the job shape of ``conf`` (one process per GPU)."""
+    import submitit
+
+    ex = submitit.SlurmExecutor(folder=str(folder), max_num_timeout=conf.max_requeues)
+    params = dict(
+        job_name=job_name, nodes=conf.nodes, ntasks_per_node=conf.tasks_per_node,
+        cpus_per_task=conf.cpus_per_task, time=conf.timeout_min,
+        array_parallelism=conf.array_parallelism, signal_delay_s=SIGNAL_DELAY_S,
+        setup=list(conf.setup), additional_parameters=dict(conf.additional_parameters),
+        partition=conf.partition, account=conf.account, qos=conf.qos,
+        constraint=conf.constraint, exclude=conf.exclude,
+        gpus_per_node=conf.gpus_per_node or None, mem=f"{conf.mem_gb}GB" if conf.mem_gb else None,
+    )
+    ex.update_parameters(**{k: v for k, v in params.items() if v is not None})
+    return ex
+
+
+def job_states(job_ids: Sequence[str]) -> dict[str, str]:
+    """SLURM state of each job id (from accounting, so finished and killed jobs show too)."""
+    ids = [j for j in job_ids if j]
+    if not ids or not shutil.which("sacct"):
+        return {}
+    out = subprocess.run(["sacct", "-n", "-X", "-P", "-o", "JobID,State", "-j", ",".join(ids)],
+                         capture_output=True, text=True).stdout
+    states = {}
+    for line in out.splitlines():
+        job, _, state = line.partition("|")
+        states[job.strip()] = state.split()[0] if state else "UNKNOWN"
+    return states
+
+
+def submit(specs: Sequence[RunSpec], conf, folder: str | Path, job_name: str = "msfm") -> list:
+    """Queue every variant that is not finished, queued or running; returns one entry per spec:
+    the new job id, or the reason it was skipped."""
+    validate_launcher(conf)
+    todo, outcome = [], []
+    for spec in specs:
+        store = ResultStore(spec.results_dir)
+        record = store.read_or_warn(spec.key)
+        state = job_states([record.get("slurm_job_id")]).get(record.get("slurm_job_id")) if record else None
+        if record and record["status"] == "finished" and not spec.force:
+            outcome.append("finished")
+        elif record and state in ACTIVE:
+            outcome.append(f"already queued as {record['slurm_job_id']} ({state})")
+        else:
+            if spec.force and Path(spec.work_dir).exists():
+                shutil.rmtree(spec.work_dir)
+            todo.append(spec)
+            outcome.append(None)
+    if todo:
+        ex = executor(conf, folder, job_name)
+        with ex.batch():
+            jobs = [ex.submit(VariantTask(_for_cluster(spec, conf))) for spec in todo]
+        for spec, job in zip(todo, jobs):
+            _write_pending(spec, job.job_id, conf)
+        ids = iter(job.job_id for job in jobs)
+        outcome = [o if o is not None else next(ids) for o in outcome]
+    for spec, o in zip(specs, outcome):
+        log.info(f"{spec.key} {' '.join(spec.overrides)}: {o}")
+    return outcome
+
+
+def _for_cluster(spec: RunSpec, conf) -> RunSpec:
+    """The spec as the job runs it: force already applied here, requeues bounded."""
+    from dataclasses import replace
+
+    return replace(spec, force=False, max_attempts=conf.max_requeues + 1)
+
+
+def _write_pending(spec: RunSpec, job_id: str, conf) -> None:
+    store = ResultStore(spec.results_dir)
+    previous = store.read_or_warn(spec.key) or {}
+    if previous.get("status") in ("running",) and previous.get("slurm_job_id") == job_id:
+        return  # the job already started and wrote its own record
+    store.write(dict(
+        key=spec.key, sweep=spec.sweep, overrides=list(spec.overrides), variant=spec.names,
+        config=spec.config, status="pending", error=None, metrics={}, params=None, gflops=None,
+        seed=spec.variant.seed, wall_s=previous.get("wall_s", 0.0), slurm_job_id=job_id,
+        gpus=conf.nodes * conf.gpus_per_node, wandb_run=None, git_commit=git_commit(),
+        created=previous.get("created", now()), attempts=previous.get("attempts", 0),
+    ))

@@ -1,0 +1,70 @@
+"""``python -m sweeps.status +sweep=<name>``: each variant's state, AP and params as a table.
+
+States come from the results store (pending = no record yet); for SLURM jobs the queue state
+is shown next to it.
+"""
+from __future__ import annotations
+
+import sys
+from typing import Sequence
+
+from sweeps import schema  # noqa: F401  (registers the typed schema)
+from sweeps.variants import compose_jobs, variant_of
+
+STYLE = {"finished": "green", "running": "yellow", "failed": "red", "pending": "dim"}
+
+
+def status_rows(overrides: Sequence[str]) -> list[dict]:
+    """One row per grid point: overrides, key, state, AP, params, error, SLURM job."""
+    from results.store import CorruptRecord, ResultStore
+
+    rows = []
+    sweep_args = set(overrides)
+    for job, cfg in compose_jobs(overrides):
+        key = variant_of(cfg).key()
+        try:
+            record = ResultStore(cfg.results_dir).read(key) or {}
+        except CorruptRecord as e:
+            record = {"status": "corrupt", "error": str(e)}
+        rows.append(dict(
+            overrides=[o for o in job if o not in sweep_args], key=key,
+            status=record.get("status", "pending"), ap=record.get("metrics", {}).get("bbox_mAP"),
+            params=record.get("params"), error=record.get("error"),
+            slurm_job_id=record.get("slurm_job_id"),
+        ))
+    return rows
+
+
+def print_status(rows: list[dict], title: str) -> None:
+    """Render the status table with rich."""
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=title)
+    for col in ("key", "variant", "state", "bbox AP", "params (M)", "job / error"):
+        table.add_column(col)
+    for r in rows:
+        ap = f"{100 * r['ap']:.1f}" if r["ap"] is not None else "—"
+        params = f"{r['params'] / 1e6:.2f}" if r["params"] else "—"
+        note = (r["error"] or "")[:80] or (r["slurm_job_id"] or "")
+        state = f"[{STYLE.get(r['status'], 'red')}]{r['status']}[/]"
+        table.add_row(r["key"], " ".join(r["overrides"]) or "(defaults)", state, ap, params, note)
+    Console().print(table)
+    counts = {s: sum(r["status"] == s for r in rows) for s in {r["status"] for r in rows}}
+    Console().print(", ".join(f"{n} {s}" for s, n in sorted(counts.items())))
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """CLI entry point; returns the process exit code."""
+    overrides = list(sys.argv[1:] if argv is None else argv)
+    try:
+        rows = status_rows(overrides)
+    except ValueError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    print_status(rows, f"status: {' '.join(overrides) or 'defaults'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
