@@ -1,11 +1,11 @@
 # Two commands do all set-up on a fresh machine (each installs what is missing first):
 #   make demo   - the default sweep (+sweep=scales) on the embedded synthetic dataset
-#   make test   - the test suite (starts nothing itself; .ci/run also starts SLURM)
+#   make test   - the test suite, after installing pdflatex and starting a local SLURM cluster
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo plan test test-fast bench clean
+.PHONY: install services demo plan test test-fast bench clean
 
 $(STAMP): pyproject.toml scripts/setup_env.sh
 	bash scripts/setup_env.sh
@@ -13,14 +13,19 @@ $(STAMP): pyproject.toml scripts/setup_env.sh
 
 install: $(STAMP)
 
+services:
+	bash scripts/services.sh
+
 demo: $(STAMP)
 	$(PY) -m sweeps.plan +sweep=scales
 	$(PY) -m sweeps.run +sweep=scales
+	$(PY) -m sweeps.status +sweep=scales
+	$(PY) -m analysis.tables results_dir=outputs/results +sweep=scales
 
 plan: $(STAMP)
 	$(PY) -m sweeps.plan +sweep=scales
 
-test: $(STAMP)
+test: $(STAMP) services
 	$(PY) -m pytest tests
 
 test-fast: $(STAMP)

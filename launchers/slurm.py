@@ -17,6 +17,8 @@ from results.store import ResultStore, git_commit, now
 from training.task import RunSpec, VariantTask
 
 log = logging.getLogger(__name__)
+OVER = {"FAILED", "NODE_FAIL", "CANCELLED", "TIMEOUT", "OUT_OF_MEMORY", "BOOT_FAIL", "DEADLINE",
+        "PREEMPTED", "COMPLETED"}
 ACTIVE = {"PENDING", "RUNNING", "REQUEUED", "RESIZING", "SUSPENDED", "CONFIGURING", "COMPLETING"}
 SIGNAL_DELAY_S = 120  # SIGUSR2 this long before the time limit: time to requeue cleanly
 
@@ -48,7 +50,9 @@ def executor(conf, folder: str | Path, job_name: str):
         job_name=job_name, nodes=conf.nodes, ntasks_per_node=conf.tasks_per_node,
         cpus_per_task=conf.cpus_per_task, time=conf.timeout_min,
         array_parallelism=conf.array_parallelism, signal_delay_s=SIGNAL_DELAY_S,
-        setup=list(conf.setup), additional_parameters=dict(conf.additional_parameters),
+        setup=list(conf.setup),
+        # requeue on preemption/node failure; submitit requeues itself on time-out signals
+        additional_parameters={"requeue": True, **dict(conf.additional_parameters)},
         partition=conf.partition, account=conf.account, qos=conf.qos,
         constraint=conf.constraint, exclude=conf.exclude,
         gpus_per_node=conf.gpus_per_node or None, mem=f"{conf.mem_gb}GB" if conf.mem_gb else None,
@@ -71,6 +75,29 @@ def job_states(job_ids: Sequence[str]) -> dict[str, str]:
     return states
 
 
+def log_tail(record: dict, lines: int = 20) -> str:
+    """The last lines of a job's submitit logs (stderr, then stdout)."""
+    folder, job = record.get("slurm_folder"), record.get("slurm_job_id")
+    if not folder or not job:
+        return ""
+    tails = []
+    for suffix in ("err", "out"):
+        path = Path(folder) / f"{job}_0_log.{suffix}"
+        if path.exists():
+            tails.append("\n".join(path.read_text(errors="replace").splitlines()[-lines:]))
+    return "\n".join(tails)
+
+
+def reconcile(store: ResultStore, record: dict, state: str | None) -> dict:
+    """A record still pending/running whose job SLURM reports over (killed, node failure, ...)
+    becomes ``failed`` with the job id and the tail of its log."""
+    if record.get("status") in ("pending", "running") and state in OVER:
+        record.update(status="failed", log_tail=log_tail(record),
+                      error=f"SLURM job {record['slurm_job_id']} ended {state} without a result")
+        store.write(record)
+    return record
+
+
 def submit(specs: Sequence[RunSpec], conf, folder: str | Path, job_name: str = "msfm") -> list:
     """Queue every variant that is not finished, queued or running; returns one entry per spec:
     the new job id, or the reason it was skipped."""
@@ -80,6 +107,8 @@ def submit(specs: Sequence[RunSpec], conf, folder: str | Path, job_name: str = "
         store = ResultStore(spec.results_dir)
         record = store.read_or_warn(spec.key)
         state = job_states([record.get("slurm_job_id")]).get(record.get("slurm_job_id")) if record else None
+        if record:
+            record = reconcile(store, record, state)
         if record and record["status"] == "finished" and not spec.force:
             outcome.append("finished")
         elif record and state in ACTIVE:
@@ -94,7 +123,7 @@ def submit(specs: Sequence[RunSpec], conf, folder: str | Path, job_name: str = "
         with ex.batch():
             jobs = [ex.submit(VariantTask(_for_cluster(spec, conf))) for spec in todo]
         for spec, job in zip(todo, jobs):
-            _write_pending(spec, job.job_id, conf)
+            _write_pending(spec, job.job_id, conf, folder)
         ids = iter(job.job_id for job in jobs)
         outcome = [o if o is not None else next(ids) for o in outcome]
     for spec, o in zip(specs, outcome):
@@ -109,7 +138,7 @@ def _for_cluster(spec: RunSpec, conf) -> RunSpec:
     return replace(spec, force=False, max_attempts=conf.max_requeues + 1)
 
 
-def _write_pending(spec: RunSpec, job_id: str, conf) -> None:
+def _write_pending(spec: RunSpec, job_id: str, conf, folder) -> None:
     store = ResultStore(spec.results_dir)
     previous = store.read_or_warn(spec.key) or {}
     if previous.get("status") in ("running",) and previous.get("slurm_job_id") == job_id:
@@ -120,4 +149,5 @@ def _write_pending(spec: RunSpec, job_id: str, conf) -> None:
         seed=spec.variant.seed, wall_s=previous.get("wall_s", 0.0), slurm_job_id=job_id,
         gpus=conf.nodes * conf.gpus_per_node, wandb_run=None, git_commit=git_commit(),
         created=previous.get("created", now()), attempts=previous.get("attempts", 0),
+        slurm_folder=str(Path(folder).resolve()),
     ))

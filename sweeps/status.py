@@ -16,21 +16,28 @@ STYLE = {"finished": "green", "running": "yellow", "failed": "red", "pending": "
 
 def status_rows(overrides: Sequence[str]) -> list[dict]:
     """One row per grid point: overrides, key, state, AP, params, error, SLURM job."""
+    from launchers.slurm import job_states, reconcile
     from results.store import CorruptRecord, ResultStore
 
-    rows = []
-    sweep_args = set(overrides)
+    found = []
     for job, cfg in compose_jobs(overrides):
-        key = variant_of(cfg).key()
+        store, key = ResultStore(cfg.results_dir), variant_of(cfg).key()
         try:
-            record = ResultStore(cfg.results_dir).read(key) or {}
+            record = store.read(key) or {}
         except CorruptRecord as e:
             record = {"status": "corrupt", "error": str(e)}
+        found.append((job, key, store, record))
+    states = job_states([r.get("slurm_job_id") for *_, r in found])  # one sacct call
+    rows, sweep_args = [], set(overrides)
+    for job, key, store, record in found:
+        state = states.get(record.get("slurm_job_id"))
+        if state:
+            record = reconcile(store, record, state)
         rows.append(dict(
             overrides=[o for o in job if o not in sweep_args], key=key,
             status=record.get("status", "pending"), ap=record.get("metrics", {}).get("bbox_mAP"),
             params=record.get("params"), error=record.get("error"),
-            slurm_job_id=record.get("slurm_job_id"),
+            slurm_job_id=record.get("slurm_job_id"), slurm_state=state,
         ))
     return rows
 
@@ -46,7 +53,8 @@ def print_status(rows: list[dict], title: str) -> None:
     for r in rows:
         ap = f"{100 * r['ap']:.1f}" if r["ap"] is not None else "—"
         params = f"{r['params'] / 1e6:.2f}" if r["params"] else "—"
-        note = (r["error"] or "")[:80] or (r["slurm_job_id"] or "")
+        job = f"{r['slurm_job_id']} {r['slurm_state'] or ''}" if r["slurm_job_id"] else ""
+        note = (r["error"] or "")[:80] or job
         state = f"[{STYLE.get(r['status'], 'red')}]{r['status']}[/]"
         table.add_row(r["key"], " ".join(r["overrides"]) or "(defaults)", state, ap, params, note)
     Console().print(table)

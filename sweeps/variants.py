@@ -86,6 +86,10 @@ def spec_of(cfg: DictConfig, overrides: Sequence[str]):
     variant = variant_of(cfg).validate()
     check_dataset(variant.dataset)
     ResultStore(cfg.results_dir).check_writable()
+    if cfg.launcher.name == "slurm":
+        from launchers.slurm import validate_launcher
+
+        validate_launcher(cfg.launcher)
     plain = {k: OmegaConf.to_container(v, resolve=True) if OmegaConf.is_config(v) else v
              for k, v in cfg.items_ex(resolve=False) if k != "hydra"}
     plain = OmegaConf.to_container(OmegaConf.create(plain), resolve=True)

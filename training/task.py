@@ -117,8 +117,9 @@ class VariantTask:
             gpus=None, slurm_job_id=_slurm_job_id(), wandb_run=None,
             git_commit=git_commit(), created=now(), attempts=1,
         )
-        if existing and existing.get("slurm_job_id") and not record["slurm_job_id"]:
-            record["slurm_job_id"] = existing["slurm_job_id"]
+        if existing:
+            record["slurm_folder"] = existing.get("slurm_folder")
+            record["slurm_job_id"] = record["slurm_job_id"] or existing.get("slurm_job_id")
         if existing:  # a resumed or re-run variant keeps its history
             record.update(created=existing.get("created", record["created"]),
                           attempts=existing.get("attempts", 0) + 1,

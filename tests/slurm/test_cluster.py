@@ -1,0 +1,100 @@
+"""Against the real single-node SLURM cluster on localhost: job shape, DDP sweep, preemption."""
+import subprocess
+import time
+
+import pytest
+
+from tests.run.helpers import records, sweeps_run
+from tests.slurm.test_sbatch import PAPER
+
+pytestmark = [pytest.mark.slurm, pytest.mark.usefixtures("slurm_cluster")]
+# two CPU processes per variant: real multi-process DDP over gloo
+CPU_DDP = ["launcher=slurm", "launcher.tasks_per_node=2", "launcher.gpus_per_node=0",
+           "launcher.cpus_per_task=1", "launcher.timeout_min=30"]
+
+
+def _visible_gpus():
+    import os
+
+    return os.environ.get("CUDA_VISIBLE_DEVICES")
+
+
+def test_paper_shape_is_accepted_and_sees_8_gpus(tmp_path):
+    from dataclasses import replace
+
+    from launchers.slurm import executor
+
+    ex = executor(replace(PAPER, partition=None, cpus_per_task=1, setup=[]), tmp_path, "shape")
+    job = ex.submit(_visible_gpus)
+    assert job.results() == ["0,1,2,3,4,5,6,7"] * 8  # every one of the 8 tasks
+
+
+def wait_for(predicate, timeout=900, every=2.0):
+    """Poll until ``predicate()`` is truthy; returns its value."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(every)
+    raise TimeoutError("condition not reached")
+
+
+def sacct_count() -> int:
+    return len(subprocess.run(["sacct", "-n", "-X", "-o", "JobID"], capture_output=True,
+                              text=True).stdout.split())
+
+
+@pytest.mark.slow
+def test_two_variant_sweep_runs_as_ddp_jobs_and_is_not_resubmitted(tmp_path):
+    args = ("-m", *CPU_DDP, "msfm.enabled=false,true")
+    proc = sweeps_run(tmp_path, *args)
+    assert proc.returncode == 0, proc.stderr[-3000:]  # returns once queued
+    assert {r["status"] for r in records(tmp_path)} <= {"pending", "running"}
+    done = wait_for(lambda: (rs := records(tmp_path)) and
+                    all(r["status"] in ("finished", "failed") for r in rs) and rs)
+    assert [r["status"] for r in done] == ["finished", "finished"], [r.get("error") for r in done]
+    for r in done:
+        assert r["world_size"] == 2 and r["slurm_job_id"] and "_" in r["slurm_job_id"]
+        assert 0 <= r["metrics"]["bbox_mAP"] <= 1 and r["attempts"] == 1
+
+    jobs_before = sacct_count()
+    again = sweeps_run(tmp_path, *args)
+    assert again.returncode == 0 and "finished" in again.stderr + again.stdout
+    assert sacct_count() == jobs_before  # nothing submitted twice
+    status = subprocess.run(again.args[:3] + ["sweeps.status"] + again.args[5:],
+                            capture_output=True, text=True)
+    assert status.returncode == 0 and status.stdout.count("finished") >= 2
+
+
+@pytest.mark.slow
+def test_requeued_job_resumes_from_its_checkpoint(tmp_path):
+    epochs = ["schedule.epochs=4", "schedule.milestones=[4]", "schedule.val_interval=4"]
+    proc = sweeps_run(tmp_path, *CPU_DDP, *epochs)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    [record] = records(tmp_path)
+    job = record["slurm_job_id"]
+    wait_for(lambda: list(tmp_path.glob("work/*/epoch_1.pth")))
+    subprocess.run(["scontrol", "requeue", job], check=True)
+    final = wait_for(lambda: (rs := records(tmp_path)) and rs[0]["status"] in ("finished", "failed")
+                     and rs[0]["attempts"] >= 2 and rs[0])
+    assert final["status"] == "finished", final.get("error")
+    assert final["slurm_job_id"] == job and len(records(tmp_path)) == 1
+    logs = sorted(tmp_path.glob("work/*/*/*.log"))
+    assert len(logs) == 2, logs  # one mmengine log per start
+    resumed = logs[-1].read_text()
+    assert "resumed" in resumed.lower() and "Epoch(train) [1]" not in resumed
+
+
+@pytest.mark.parametrize("args, field", [
+    (["launcher.partition=nope"], "launcher.partition"),
+    (["launcher.tasks_per_node=0"], "launcher.tasks_per_node"),
+    (["launcher.gpus_per_node=3"], "launcher.gpus_per_node"),
+])
+def test_bad_launcher_input_fails_before_submission(tmp_path, args, field):
+    before = sacct_count()
+    proc = sweeps_run(tmp_path, *CPU_DDP, *args, "-m", "msfm.enabled=false,true", timeout=300)
+    assert proc.returncode != 0
+    lines = [line for line in proc.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and field in lines[0], proc.stderr
+    assert sacct_count() == before and records(tmp_path) == []
