@@ -80,12 +80,13 @@ def train_and_evaluate(spec: RunSpec, launcher: str = "none") -> dict:
     """Train ``spec.variant`` and return the record fields: metrics, params, gflops, ..."""
     from mmengine.runner import Runner
 
-    from training.checkpoints import allow_mmengine_checkpoints
+    from training.checkpoints import repair_last_checkpoint, trust_checkpoints_under
     from training.data import prepare_dataset
     from training.model_stats import build_model, count_gflops, paper_params
 
-    allow_mmengine_checkpoints()
+    trust_checkpoints_under(spec.work_root)
     Path(spec.work_dir).mkdir(parents=True, exist_ok=True)
+    repair_last_checkpoint(spec.work_dir)
     data_root, classes = prepare_dataset(spec.variant.dataset)
     runner = Runner.from_cfg(runner_config(spec, data_root, classes, launcher))
     last = LastMetrics()

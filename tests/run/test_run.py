@@ -65,7 +65,8 @@ def test_killed_run_resumes_from_its_checkpoint(tmp_path):
     proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                             start_new_session=True)
     deadline = time.time() + 600
-    while not list(tmp_path.glob("work/*/epoch_2.pth")) and time.time() < deadline:
+    marker = "work/*/last_checkpoint"  # written after epoch_2.pth is complete
+    while not any("epoch_2" in p.read_text() for p in tmp_path.glob(marker)) and time.time() < deadline:
         assert proc.poll() is None, "training ended before it could be killed"
         time.sleep(0.5)
     os.killpg(proc.pid, signal.SIGKILL)
