@@ -14,7 +14,7 @@ from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig
 
 from sweeps import schema  # noqa: F401  (registers the typed schema)
-from sweeps.variants import check_group_overrides, one_line, spec_of
+from sweeps.variants import compose_jobs, one_line, spec_of
 
 
 @hydra.main(config_path="../conf", config_name="config", version_base="1.3")
@@ -23,26 +23,39 @@ def main(cfg: DictConfig) -> Optional[float]:
     from launchers.local import run_local
     from launchers.slurm import submit
 
-    try:
-        spec = spec_of(cfg, HydraConfig.get().overrides.task)
-        if cfg.launcher.name == "slurm":  # a single variant; sweeps go through msfm_slurm
-            [job] = submit([spec], cfg.launcher, Path(HydraConfig.get().runtime.output_dir) / "submitit")
-            print(f"{spec.key}: {job}")
-            return None
-    except ValueError as e:
-        sys.exit(f"error: {one_line(e)}")
+    # precheck() validated this already; inside a search a sampled invalid combination raises
+    # here, and the sweeper records the trial as failed without training it
+    spec = spec_of(cfg, HydraConfig.get().overrides.task)
+    if cfg.launcher.name == "slurm":  # a single variant; sweeps go through msfm_slurm
+        [job] = submit([spec], cfg.launcher, Path(HydraConfig.get().runtime.output_dir) / "submitit")
+        print(f"{spec.key}: {job}")
+        return None
     record = run_local(spec)
     if record.get("status") == "failed":
         raise RuntimeError(f"variant {spec.key} failed: {record['error']}")
-    return record.get("metrics", {}).get("bbox_mAP")
+    return objective(record, cfg.objective)
+
+
+def objective(record: dict, kind: str):
+    """What a sweeper optimises: bbox AP, or (AP, params in M) for the multi-objective search."""
+    ap = record.get("metrics", {}).get("bbox_mAP")
+    if kind == "ap_params":
+        return ap, record["params"] / 1e6
+    return ap
 
 
 def precheck(argv: list[str]) -> None:
-    """Refuse unknown config-group options with one line, before Hydra's multi-line error."""
+    """Compose and validate every grid point first: any bad input is one line and exit 2,
+    before Hydra starts, before anything is trained or submitted."""
+    overrides = [a for a in argv if not a.startswith("-")]
+    if any(a.startswith("-") and a not in ("-m", "--multirun") for a in argv):
+        return  # --cfg, --help, ...: Hydra's own business
     try:
-        check_group_overrides(a for a in argv if not a.startswith("-") and "=" in a)
+        for job, cfg in compose_jobs(overrides):
+            spec_of(cfg, job)
     except ValueError as e:
-        sys.exit(f"error: {one_line(e)}")
+        print(f"error: {one_line(e)}", file=sys.stderr)
+        sys.exit(2)
 
 
 if __name__ == "__main__":

@@ -31,6 +31,7 @@ class LauncherConf:
     exclude: Optional[str] = None
     array_parallelism: int = 16  # at most this many variants run at once
     max_requeues: int = 3  # preemptions/time-outs survived per variant
+    wait: bool = False  # block until the jobs end (a search needs their results)
     additional_parameters: Dict[str, str] = field(default_factory=dict)  # extra #SBATCH keys
     setup: List[str] = field(default_factory=list)  # shell lines run first (module load, ...)
 
@@ -64,6 +65,7 @@ class Config(Variant):
     output_root: str = "outputs"  # runs, data cache and results live under here
     results_dir: str = "${output_root}/results"  # the results store (one JSON per variant)
     force: bool = False  # re-run variants that already have a finished record
+    objective: str = "ap"  # what a run returns to the sweeper: ap | ap_params (AP, params in M)
     num_workers: int = 2  # data-loading processes per GPU/process
     log_interval: int = 10  # iterations between training log lines
     launcher: LauncherConf = field(default_factory=LauncherConf)
@@ -77,6 +79,17 @@ def register() -> None:
     ConfigStore.instance().store(name="schema", node=Config)
     if not OmegaConf.has_resolver("or"):
         OmegaConf.register_new_resolver("or", lambda value, default: default if value is None else value)
+    if not OmegaConf.has_resolver("sqlite"):
+        OmegaConf.register_new_resolver("sqlite", sqlite_url)
+
+
+def sqlite_url(path: str) -> str:
+    """``sqlite:///`` URL of ``path``, creating its directory (Optuna's storage)."""
+    from pathlib import Path
+
+    target = Path(path).resolve()
+    target.parent.mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{target}"
 
 
 register()

@@ -73,8 +73,12 @@ def validate_jobs(config_loader, master_config: DictConfig, jobs: Sequence[Seque
 
 
 def one_line(e: BaseException) -> str:
-    """An exception's message on one line."""
-    return " ".join(str(e).split()) or type(e).__name__
+    """An exception's message (and its cause's, where Hydra keeps the detail) on one line."""
+    text = str(e)
+    cause = e.__cause__ or e.__context__
+    if cause is not None and str(cause) and str(cause) not in text:
+        text = str(cause) if text in str(cause) else f"{text}: {cause}"
+    return " ".join(text.split()) or type(e).__name__
 
 
 def spec_of(cfg: DictConfig, overrides: Sequence[str]):
@@ -119,7 +123,10 @@ def compose_jobs(overrides: Sequence[str]) -> list[tuple[list[str], object]]:
         except Exception as e:  # noqa: BLE001
             raise ValueError(one_line(e)) from None
         sweeper = master.hydra.sweeper
-        jobs = expand(sweeper.get("rows"), sweeper.get("params"), overrides)
+        if sweeper._target_.endswith(("RowsSweeper", "BasicSweeper")):
+            jobs = expand(sweeper.get("rows"), sweeper.get("params"), overrides)
+        else:  # a search samples its grid points later: validate what is fixed now
+            jobs = [fixed]
         composed = []
         for job in jobs:
             try:

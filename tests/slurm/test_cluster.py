@@ -1,10 +1,11 @@
 """Against the real single-node SLURM cluster on localhost: job shape, DDP sweep, preemption."""
 import subprocess
+import sys
 import time
 
 import pytest
 
-from tests.run.helpers import records, sweeps_run
+from tests.run.helpers import ROOT, TINY, records, sweeps_run
 from tests.slurm.test_sbatch import PAPER
 
 pytestmark = [pytest.mark.slurm, pytest.mark.usefixtures("slurm_cluster")]
@@ -62,8 +63,9 @@ def test_two_variant_sweep_runs_as_ddp_jobs_and_is_not_resubmitted(tmp_path):
     again = sweeps_run(tmp_path, *args)
     assert again.returncode == 0 and "finished" in again.stderr + again.stdout
     assert sacct_count() == jobs_before  # nothing submitted twice
-    status = subprocess.run(again.args[:3] + ["sweeps.status"] + again.args[5:],
-                            capture_output=True, text=True)
+    status = subprocess.run([sys.executable, "-m", "sweeps.status", f"output_root={tmp_path}",
+                             *TINY, *CPU_DDP, "msfm.enabled=false,true"],
+                            cwd=ROOT, capture_output=True, text=True)
     assert status.returncode == 0 and status.stdout.count("finished") >= 2
 
 
