@@ -37,6 +37,11 @@ def run(opts: Options, console=None) -> dict[str, pd.DataFrame]:
     """Build, write and print the tables (and plots, wandb) that ``opts`` asks for."""
     from analysis.console import print_table
 
+    if opts.sweep == "search":  # the Optuna search has no paper table: its Pareto front
+        from analysis.search import write_search
+
+        write_search(opts.results_dir, opts.out_dir, plots=opts.plots)
+        return {}
     specs = load_specs()
     names = sweep_tables(specs)[opts.sweep] if opts.sweep else list(specs)
     chosen = {n: specs[n] for n in names}
@@ -84,7 +89,7 @@ def main(argv: list[str] | None = None) -> int:
 
     logging.basicConfig(level=logging.INFO, format="%(message)s", handlers=[RichHandler(show_path=False)])
     try:
-        opts = parse_args(argv, tuple(sweep_tables(load_specs())))
+        opts = parse_args(argv, (*sweep_tables(load_specs()), "search"))
     except UsageError as err:
         print(f"error: {err}\n{USAGE}", file=sys.stderr)
         return 2

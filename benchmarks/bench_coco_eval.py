@@ -207,8 +207,7 @@ def via_cocometric(ann_file: str, dt_file: str, tmp: str) -> dict:
 
 def main() -> dict:
     """Generate data and detections, run both checks, write the JSON."""
-    import faster_coco_eval
-    import pycocotools
+    from importlib.metadata import version
 
     from training.synthetic_coco import ensure_dataset
 
@@ -226,7 +225,7 @@ def main() -> dict:
                                                             for d in dets]))
         result = dict(
             benchmark="bench_coco_eval",
-            versions=dict(pycocotools=pycocotools.__version__, faster_coco_eval=faster_coco_eval.__version__),
+            versions={p: version(p) for p in ("pycocotools", "faster-coco-eval", "mmdet")},
             data=dict(images=len(gt["images"]), gt_objects=len(gt["annotations"]), detections=len(dets),
                       image_size=IMAGE_SIZE, classes=NUM_CLASSES, seed=SEED),
             repeats=REPEATS, direct=direct(ann_file, dt_files),

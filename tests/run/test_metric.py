@@ -36,3 +36,11 @@ def test_ground_truth_as_predictions_scores_ap_1(tmp_path):
     for task in ("bbox", "segm"):
         for suffix in ("mAP", "mAP_50", "mAP_75", "mAP_s", "mAP_m", "mAP_l"):
             assert results[f"coco/{task}_{suffix}"] == pytest.approx(1.0), (task, suffix, results)
+
+
+def test_coco_metric_evaluates_with_faster_coco_eval():
+    """Importing the training stage puts faster-coco-eval behind mmdet's CocoMetric."""
+    import training  # noqa: F401
+    from mmdet.evaluation.metrics import coco_metric
+
+    assert coco_metric.COCOeval.__module__.startswith("faster_coco_eval")
