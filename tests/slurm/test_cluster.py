@@ -82,10 +82,11 @@ def test_requeued_job_resumes_from_its_checkpoint(tmp_path):
                      and rs[0]["attempts"] >= 2 and rs[0])
     assert final["status"] == "finished", final.get("error")
     assert final["slurm_job_id"] == job and len(records(tmp_path)) == 1
-    logs = sorted(tmp_path.glob("work/*/*/*.log"))
-    assert len(logs) == 2, logs  # one mmengine log per start
+    logs = sorted(tmp_path.glob("work/*/2*/2*.log"))  # mmengine: <work_dir>/<time>/<time>.log
+    assert len(logs) == 2, logs  # one per start of the job
     resumed = logs[-1].read_text()
-    assert "resumed" in resumed.lower() and "Epoch(train) [1]" not in resumed
+    assert "Auto resumed from the latest checkpoint" in resumed and "epoch_1.pth" in resumed
+    assert "Epoch(train) [1]" not in resumed and "Epoch(train) [4]" in resumed
 
 
 @pytest.mark.parametrize("args, field", [
