@@ -18,7 +18,7 @@ from training.task import RunSpec, VariantTask
 
 log = logging.getLogger(__name__)
 OVER = {"FAILED", "NODE_FAIL", "CANCELLED", "TIMEOUT", "OUT_OF_MEMORY", "BOOT_FAIL", "DEADLINE",
-        "PREEMPTED", "COMPLETED"}
+        "COMPLETED"}  # not PREEMPTED: a preempted job is requeued
 ACTIVE = {"PENDING", "RUNNING", "REQUEUED", "RESIZING", "SUSPENDED", "CONFIGURING", "COMPLETING"}
 SIGNAL_DELAY_S = 120  # SIGUSR2 this long before the time limit: time to requeue cleanly
 

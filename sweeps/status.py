@@ -25,7 +25,7 @@ def status_rows(overrides: Sequence[str]) -> list[dict]:
         try:
             record = store.read(key) or {}
         except CorruptRecord as e:
-            record = {"status": "corrupt", "error": str(e)}
+            record = {"status": "corrupt", "error": f"{store.path(key).name}: {e}"}
         found.append((job, key, store, record))
     states = job_states([r.get("slurm_job_id") for *_, r in found])  # one sacct call
     rows, sweep_args = [], set(overrides)
@@ -48,13 +48,14 @@ def print_status(rows: list[dict], title: str) -> None:
     from rich.table import Table
 
     table = Table(title=title)
-    for col in ("key", "variant", "state", "bbox AP", "params (M)", "job / error"):
-        table.add_column(col)
+    table.add_column("key", no_wrap=True, min_width=16)
+    for col in ("variant", "state", "bbox AP", "params (M)", "job / error"):
+        table.add_column(col, overflow="fold")
     for r in rows:
         ap = f"{100 * r['ap']:.1f}" if r["ap"] is not None else "—"
         params = f"{r['params'] / 1e6:.2f}" if r["params"] else "—"
         job = f"{r['slurm_job_id']} {r['slurm_state'] or ''}" if r["slurm_job_id"] else ""
-        note = (r["error"] or "")[:80] or job
+        note = r["error"] or job
         state = f"[{STYLE.get(r['status'], 'red')}]{r['status']}[/]"
         table.add_row(r["key"], " ".join(r["overrides"]) or "(defaults)", state, ap, params, note)
     Console().print(table)

@@ -75,7 +75,7 @@ def validate_jobs(config_loader, master_config: DictConfig, jobs: Sequence[Seque
 def one_line(e: BaseException) -> str:
     """An exception's message (and its cause's, where Hydra keeps the detail) on one line."""
     text = str(e)
-    cause = e.__cause__ or e.__context__
+    cause = e.__cause__ or (None if e.__suppress_context__ else e.__context__)
     if cause is not None and str(cause) and str(cause) not in text:
         text = str(cause) if text in str(cause) else f"{text}: {cause}"
     return " ".join(text.split()) or type(e).__name__
@@ -89,6 +89,7 @@ def spec_of(cfg: DictConfig, overrides: Sequence[str]):
 
     variant = variant_of(cfg).validate()
     check_dataset(variant.dataset)
+    check_files(variant)
     ResultStore(cfg.results_dir).check_writable()
     if cfg.launcher.name == "slurm":
         from launchers.slurm import validate_launcher
@@ -137,3 +138,18 @@ def compose_jobs(overrides: Sequence[str]) -> list[tuple[list[str], object]]:
                 raise ValueError(f"{one_line(e)}  [variant: {' '.join(job)}]") from None
             composed.append((job, cfg))
     return composed
+
+
+def check_files(variant: Variant) -> None:
+    """The detector's mmdet config and a ``load_from`` checkpoint exist (one line if not)."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("mmdet")  # finds the shipped configs without importing mmdet
+    if spec and spec.origin:
+        path = Path(spec.origin).parent / ".mim" / "configs" / variant.detector.mmdet_config
+        if not path.is_file():
+            raise ValueError(f"detector.mmdet_config: {variant.detector.mmdet_config!r} is not a "
+                             "config shipped with mmdet")
+    load_from = variant.schedule.load_from
+    if load_from and not Path(load_from).is_file():
+        raise ValueError(f"schedule.load_from: {load_from} does not exist")

@@ -70,6 +70,10 @@ class VariantTask:
             if not mine:
                 log.warning(f"skip {spec.key}: another process is running it")
                 return store.read(spec.key) or {}
+            existing = store.read_or_warn(spec.key)  # another sweep may have just finished it
+            if existing and existing["status"] == "finished" and not spec.force:
+                log.info(f"skip {spec.key}: finished by another process meanwhile")
+                return existing
             return self._run(store, existing, launcher)
 
     def checkpoint(self, *args, **kwargs):

@@ -77,6 +77,8 @@ class Variant:
     def validate(self) -> "Variant":
         """Raise ``ValueError`` (one line, naming the field) on an invalid variant."""
         validate_spec(self.msfm)
+        if self.seed < 0:
+            raise ValueError(f"seed: {self.seed} must be >= 0")
         s = self.schedule
         for name in ("epochs", "images_per_gpu", "base_batch_size", "checkpoint_interval", "val_interval"):
             if getattr(s, name) <= 0:
