@@ -4,7 +4,7 @@ import pytest
 from tests.run.helpers import records, sweeps_run
 
 # shrink the space to two configurations so that trials repeat
-SPACE = [f"hydra.sweeper.params.{k}=choice({v})" for k, v in (
+SPACE = [f"hydra.sweeper.params.{k}='choice({v})'" for k, v in (  # quoted: not a sweep here
     ("position", "after_conv3"), ("scales", "3S"), ("ratios", "r16_32_64"),
     ("norm_group", "gn16,gn32"), ("conv_num", "cgn1"), ("fusion_type", "add"))]
 
