@@ -14,7 +14,7 @@ import time
 import traceback
 
 BENCHMARKS = ("bench_plan", "bench_msfm_overhead", "bench_tables", "bench_coco_eval",
-              "bench_cpu_schedule")
+              "bench_cpu_schedule", "bench_submit")
 
 
 def _summary(name: str, r: dict) -> str:

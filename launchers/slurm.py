@@ -151,3 +151,19 @@ def _write_pending(spec: RunSpec, job_id: str, conf, folder) -> None:
         created=previous.get("created", now()), attempts=previous.get("attempts", 0),
         slurm_folder=str(Path(folder).resolve()),
     ))
+
+
+def wait_for_records(specs: Sequence[RunSpec], poll_s: float = 5.0) -> list[dict]:
+    """Block until every variant's record is finished or failed (reconciled with SLURM, so a
+    job that dies without writing one still ends the wait); returns the records."""
+    import time
+
+    stores = [ResultStore(spec.results_dir) for spec in specs]
+    while True:
+        records = [store.read_or_warn(spec.key) or {} for store, spec in zip(stores, specs)]
+        states = job_states([r.get("slurm_job_id") for r in records])
+        records = [reconcile(store, r, states.get(r.get("slurm_job_id"))) if r else r
+                   for store, r in zip(stores, records)]
+        if all(r.get("status") in ("finished", "failed") for r in records):
+            return records
+        time.sleep(poll_s)

@@ -14,7 +14,7 @@ from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig
 
 from sweeps import schema  # noqa: F401  (registers the typed schema)
-from sweeps.variants import compose_jobs, one_line, spec_of
+from sweeps.variants import compose_jobs, objective, one_line, spec_of
 
 
 @hydra.main(config_path="../conf", config_name="config", version_base="1.3")
@@ -34,14 +34,6 @@ def main(cfg: DictConfig) -> Optional[float]:
     if record.get("status") == "failed":
         raise RuntimeError(f"variant {spec.key} failed: {record['error']}")
     return objective(record, cfg.objective)
-
-
-def objective(record: dict, kind: str):
-    """What a sweeper optimises: bbox AP, or (AP, params in M) for the multi-objective search."""
-    ap = record.get("metrics", {}).get("bbox_mAP")
-    if kind == "ap_params":
-        return ap, record["params"] / 1e6
-    return ap
 
 
 def precheck(argv: list[str]) -> None:

@@ -153,3 +153,11 @@ def check_files(variant: Variant) -> None:
     load_from = variant.schedule.load_from
     if load_from and not Path(load_from).is_file():
         raise ValueError(f"schedule.load_from: {load_from} does not exist")
+
+
+def objective(record: dict, kind: str):
+    """What a sweeper optimises: bbox AP, or (AP, params in M) for the multi-objective search."""
+    ap = record.get("metrics", {}).get("bbox_mAP")
+    if kind == "ap_params":
+        return ap, record["params"] / 1e6
+    return ap

@@ -39,8 +39,23 @@ class SlurmLauncher(Launcher):
         folder = Path(self.config.hydra.sweep.dir) / "submitit"
         outcome = submit(specs, self.config.launcher, folder,
                          job_name=f"msfm-{self.config.get('sweep') or 'adhoc'}")
-        log.info(f"{sum(o not in (None,) for o in outcome)} variants handled; logs in {folder}; "
+        log.info(f"{len(outcome)} variants handled; logs in {folder}; "
                  "follow with: python -m sweeps.status <same overrides>")
-        return [JobReturn(overrides=list(o), cfg=cfg, hydra_cfg=self.config, working_dir=str(folder),
-                          task_name="sweeps.run", status=JobStatus.COMPLETED, _return_value=out)
-                for o, cfg, out in zip(job_overrides, cfgs, outcome)]
+        if not self.config.launcher.wait:
+            return [self._job_return(o, cfg, folder, out) for o, cfg, out in zip(job_overrides, cfgs, outcome)]
+        from launchers.slurm import wait_for_records
+        from sweeps.variants import objective
+
+        returns = []  # a search needs each result: the objective, or the failure
+        for o, cfg, record in zip(job_overrides, cfgs, wait_for_records(specs)):
+            if record["status"] == "finished":
+                returns.append(self._job_return(o, cfg, folder, objective(record, cfg.objective)))
+            else:
+                returns.append(self._job_return(o, cfg, folder, RuntimeError(record.get("error")),
+                                                JobStatus.FAILED))
+        return returns
+
+    def _job_return(self, overrides, cfg, folder, value, status=JobStatus.COMPLETED) -> JobReturn:
+        return JobReturn(overrides=list(overrides), cfg=cfg, hydra_cfg=self.config,
+                         working_dir=str(folder), task_name="sweeps.run", status=status,
+                         _return_value=value)

@@ -101,3 +101,18 @@ def test_bad_launcher_input_fails_before_submission(tmp_path, args, field):
     lines = [line for line in proc.stderr.splitlines() if line.strip()]
     assert len(lines) == 1 and field in lines[0], proc.stderr
     assert sacct_count() == before and records(tmp_path) == []
+
+
+@pytest.mark.slow
+def test_search_runs_its_trials_as_slurm_jobs(tmp_path):
+    """Same command as the local search, launcher=slurm: the launcher waits for each trial."""
+    from tests.search.test_search import SPACE, study
+
+    proc = sweeps_run(tmp_path, "+search=msfm", "hydra.sweeper.n_trials=2", *SPACE, *CPU_DDP)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    trials = study(tmp_path).trials
+    assert len(trials) == 2 and all(t.state.name == "COMPLETE" for t in trials)
+    done = records(tmp_path)
+    assert done and all(r["status"] == "finished" and r["world_size"] == 2 for r in done)
+    for t in trials:  # each trial was told its variant's stored AP
+        assert any(t.values[0] == pytest.approx(r["metrics"]["bbox_mAP"]) for r in done)
