@@ -204,7 +204,8 @@ def main() -> dict:
             "Both sides pickle 50 tasks and run sbatch once (one job array): that part costs "
             f"the same ({bd['submitit batch (pickle 50 tasks + 1 sbatch)']['cumtime_s']} s for "
             "ours under the profiler). On a fresh sweep no record exists, so no sacct is run.",
-            f"Ours' extra time is almost all results.store.git_commit(): {git['ncalls']} calls, "
+            "Most of ours' extra time is results.store.git_commit(): "
+            f"{git['ncalls']} calls, "
             f"{git['cumtime_s']} s of {fresh['total_s']} s profiled "
             f"({git['cumtime_s'] / fresh['total_s']:.0%}), two git subprocesses (rev-parse, "
             "status) per variant from launchers.slurm._write_pending, for a commit that is "
@@ -217,7 +218,7 @@ def main() -> dict:
             "Bug found on the way: sacct does not list a not-yet-started array task under its "
             "own id (it shows one collapsed row such as 30_[1-2%1]), so job_states(['30_1']) "
             "returns nothing and submit() re-queues every pending variant: "
-            f"{dup} of {N_VARIANTS} duplicated in the re-submissions here (held arrays; "
+            f"{min(dup)}-{max(dup)} of {N_VARIANTS} duplicated per re-submission here (held arrays; "
             "unheld, every task beyond array_parallelism that has not started yet).",
             "Fix (launchers/slurm.py): in submit(), call git_commit() once and pass it to "
             "_write_pending(); read every record first and call job_states() once with all job "

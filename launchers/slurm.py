@@ -62,16 +62,26 @@ def executor(conf, folder: str | Path, job_name: str):
 
 
 def job_states(job_ids: Sequence[str]) -> dict[str, str]:
-    """SLURM state of each job id (from accounting, so finished and killed jobs show too)."""
-    ids = [j for j in job_ids if j]
-    if not ids or not shutil.which("sacct"):
+    """SLURM state of each job id: the queue for live jobs (``squeue -r`` lists every array
+    task, where sacct folds pending ones into one ``12_[3-9]`` row), accounting for the rest."""
+    ids = sorted({j for j in job_ids if j})
+    if not ids or not shutil.which("squeue"):
         return {}
-    out = subprocess.run(["sacct", "-n", "-X", "-P", "-o", "JobID,State", "-j", ",".join(ids)],
-                         capture_output=True, text=True).stdout
+    states = _parse_states(subprocess.run(["squeue", "-h", "-r", "-o", "%i|%T"],
+                                          capture_output=True, text=True).stdout)
+    rest = [j for j in ids if j not in states]
+    if rest and shutil.which("sacct"):
+        done = subprocess.run(["sacct", "-n", "-X", "-P", "-o", "JobID,State", "-j", ",".join(rest)],
+                              capture_output=True, text=True).stdout
+        states = {**_parse_states(done), **states}
+    return {j: states[j] for j in ids if j in states}
+
+
+def _parse_states(text: str) -> dict[str, str]:
     states = {}
-    for line in out.splitlines():
+    for line in text.splitlines():
         job, _, state = line.partition("|")
-        states[job.strip()] = state.split()[0] if state else "UNKNOWN"
+        states[job.strip()] = state.split()[0] if state.strip() else "UNKNOWN"
     return states
 
 
@@ -102,11 +112,12 @@ def submit(specs: Sequence[RunSpec], conf, folder: str | Path, job_name: str = "
     """Queue every variant that is not finished, queued or running; returns one entry per spec:
     the new job id, or the reason it was skipped."""
     validate_launcher(conf)
+    found = [(spec, ResultStore(spec.results_dir)) for spec in specs]
+    found = [(spec, store, store.read_or_warn(spec.key)) for spec, store in found]
+    states = job_states([r.get("slurm_job_id") for *_, r in found if r])  # one query for all
     todo, outcome = [], []
-    for spec in specs:
-        store = ResultStore(spec.results_dir)
-        record = store.read_or_warn(spec.key)
-        state = job_states([record.get("slurm_job_id")]).get(record.get("slurm_job_id")) if record else None
+    for spec, store, record in found:
+        state = states.get(record.get("slurm_job_id")) if record else None
         if record:
             record = reconcile(store, record, state)
         if record and record["status"] == "finished" and not spec.force:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import functools
 import json
 import logging
 import os
@@ -35,6 +36,7 @@ def now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
+@functools.lru_cache(maxsize=1)  # the code this process runs does not change under it
 def git_commit() -> Optional[str]:
     """The project's current commit (with ``+dirty`` if the tree has changes), if in git."""
     root = Path(__file__).resolve().parents[1]
