@@ -71,7 +71,8 @@ def job_states(job_ids: Sequence[str]) -> dict[str, str]:
                                           capture_output=True, text=True).stdout)
     rest = [j for j in ids if j not in states]
     if rest and shutil.which("sacct"):
-        done = subprocess.run(["sacct", "-n", "-X", "-P", "-o", "JobID,State", "-j", ",".join(rest)],
+        query = sorted(set(rest) | {j.split("_")[0] for j in rest})  # base ids: folded rows
+        done = subprocess.run(["sacct", "-n", "-X", "-P", "-o", "JobID,State", "-j", ",".join(query)],
                               capture_output=True, text=True).stdout
         states = {**_parse_states(done), **states}
     return {j: states[j] for j in ids if j in states}
@@ -81,8 +82,21 @@ def _parse_states(text: str) -> dict[str, str]:
     states = {}
     for line in text.splitlines():
         job, _, state = line.partition("|")
-        states[job.strip()] = state.split()[0] if state.strip() else "UNKNOWN"
+        for task in _array_tasks(job.strip()):
+            states[task] = state.split()[0] if state.strip() else "UNKNOWN"
     return states
+
+
+def _array_tasks(job: str) -> list[str]:
+    """``12_[0-2,5%4]`` (array tasks that never started, folded) -> 12_0, 12_1, 12_2, 12_5."""
+    base, _, spec = job.partition("_[")
+    if not spec:
+        return [job]
+    tasks = []
+    for part in spec.rstrip("]").split("%")[0].split(","):
+        low, _, high = part.partition("-")
+        tasks += [f"{base}_{i}" for i in range(int(low), int(high or low) + 1)]
+    return tasks
 
 
 def log_tail(record: dict, lines: int = 20) -> str:

@@ -116,3 +116,19 @@ def test_search_runs_its_trials_as_slurm_jobs(tmp_path):
     assert done and all(r["status"] == "finished" and r["world_size"] == 2 for r in done)
     for t in trials:  # each trial was told its variant's stored AP
         assert any(t.values[0] == pytest.approx(r["metrics"]["bbox_mAP"]) for r in done)
+
+
+def test_states_of_array_tasks_that_never_started():
+    """sacct folds unstarted array tasks into one `12_[0-3%1]` row: each task must still show,
+    or a re-run would queue them twice and a wait would never end."""
+    from launchers.slurm import job_states
+
+    job = subprocess.run(["sbatch", "--parsable", "--array=0-3%1", "--hold", "-J", "msfm-states",
+                          "--wrap", "sleep 1"], capture_output=True, text=True, check=True).stdout.strip()
+    tasks = [f"{job}_{i}" for i in range(4)]
+    try:
+        assert set(job_states(tasks).values()) == {"PENDING"}
+    finally:
+        subprocess.run(["scancel", job], check=True)
+    wait_for(lambda: set(job_states(tasks).values()) == {"CANCELLED"}, timeout=60)
+    assert set(job_states(tasks)) == set(tasks)
