@@ -23,6 +23,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from benchmarks import save
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = Path(__file__).parent / "results" / "coco_eval.json"
@@ -230,10 +231,7 @@ def main() -> dict:
                       image_size=IMAGE_SIZE, classes=NUM_CLASSES, seed=SEED),
             repeats=REPEATS, direct=direct(ann_file, dt_files),
             cocometric=via_cocometric(ann_file, dt_files["all"], tmp))
-    OUT.parent.mkdir(exist_ok=True)
-    OUT.write_text(json.dumps(result, indent=2))
-    print(json.dumps(result, indent=2))
-    return result
+    return save(OUT, result)
 
 
 if __name__ == "__main__":

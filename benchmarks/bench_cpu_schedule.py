@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 
 import yaml
+from benchmarks import save
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = Path(__file__).parent / "results" / "cpu_schedule.json"
@@ -63,10 +64,7 @@ def main() -> dict:
         train_loss_per_epoch=loss,
         goal=f"bbox_mAP >= {GOAL_AP}", meets_goal=metrics.get("bbox_mAP", 0.0) >= GOAL_AP,
     )
-    OUT.parent.mkdir(exist_ok=True)
-    OUT.write_text(json.dumps(result, indent=2))
-    print(json.dumps(result, indent=2))
-    return result
+    return save(OUT, result)
 
 
 if __name__ == "__main__":

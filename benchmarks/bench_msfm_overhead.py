@@ -6,9 +6,9 @@ Goal: time overhead <= 1.2 x FLOPs overhead. Writes benchmarks/results/msfm_over
 """
 from __future__ import annotations
 
-import json
 import time
 from pathlib import Path
+from benchmarks import save
 
 SIZE, BATCH, WARMUP, STEPS = 320, 2, 2, 6
 OUT = Path(__file__).parent / "results" / "msfm_overhead.json"
@@ -67,10 +67,7 @@ def main() -> dict:
         goal="time overhead <= 1.2 x FLOPs overhead",
         meets_goal=time_overhead <= 1.2 * flops_overhead,
     )
-    OUT.parent.mkdir(exist_ok=True)
-    OUT.write_text(json.dumps(result, indent=2))
-    print(json.dumps(result, indent=2))
-    return result
+    return save(OUT, result)
 
 
 if __name__ == "__main__":

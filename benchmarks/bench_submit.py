@@ -24,6 +24,7 @@ import subprocess
 import tempfile
 import time
 from pathlib import Path
+from benchmarks import save
 
 OUT = Path(__file__).parent / "results" / "submit.json"
 N_VARIANTS = 50
@@ -227,10 +228,7 @@ def main() -> dict:
             "active jobs, which lists each task) so pending tasks count as queued.",
         ],
     )
-    OUT.parent.mkdir(exist_ok=True)
-    OUT.write_text(json.dumps(result, indent=2))
-    print(json.dumps(result, indent=2))
-    return result
+    return save(OUT, result)
 
 
 if __name__ == "__main__":
