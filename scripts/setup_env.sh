@@ -17,7 +17,8 @@ mkdir -p "$WHEELS"
 PIP=("$VENV/bin/pip" install --disable-pip-version-check --find-links "$WHEELS")
 
 # torch first and exact: an open-ended requirement would pull a multi-GB CUDA build.
-"${PIP[@]}" "$TORCH"
+# shellcheck disable=SC2086  # MSFM_TORCH may carry pip options (--index-url ... for CUDA)
+"${PIP[@]}" $TORCH
 # mmcv 2.1.0's setup.py needs pkg_resources (setuptools<70); torch only warns about it.
 "${PIP[@]}" "setuptools<70" wheel
 
