@@ -202,30 +202,19 @@ def main() -> dict:
         resubmit_queued_duplicated=dup,
         profile=profile,
         explanation=[
-            "Both sides pickle 50 tasks and run sbatch once (one job array): that part costs "
-            f"the same ({bd['submitit batch (pickle 50 tasks + 1 sbatch)']['cumtime_s']} s for "
-            "ours under the profiler). On a fresh sweep no record exists, so no sacct is run.",
-            "Most of ours' extra time is results.store.git_commit(): "
-            f"{git['ncalls']} calls, "
-            f"{git['cumtime_s']} s of {fresh['total_s']} s profiled "
-            f"({git['cumtime_s'] / fresh['total_s']:.0%}), two git subprocesses (rev-parse, "
-            "status) per variant from launchers.slurm._write_pending, for a commit that is "
-            "the same for the whole sweep. The rest is one atomic JSON record write "
-            f"({bd['of which atomic JSON writes']['cumtime_s']} s for 50) and record reads.",
-            "Re-submitting a sweep whose records exist (the README's 'skip queued variants') "
-            f"runs one sacct per variant in launchers.slurm.submit: {sacct['ncalls']} calls, "
-            f"{sacct['cumtime_s']} s ({sacct['cumtime_s'] / max(sacct['ncalls'], 1) * 1000:.0f} "
-            "ms each).",
-            "Bug found on the way: sacct does not list a not-yet-started array task under its "
-            "own id (it shows one collapsed row such as 30_[1-2%1]), so job_states(['30_1']) "
-            "returns nothing and submit() re-queues every pending variant: "
-            f"{min(dup)}-{max(dup)} of {N_VARIANTS} duplicated per re-submission here (held arrays; "
-            "unheld, every task beyond array_parallelism that has not started yet).",
-            "Fix (launchers/slurm.py): in submit(), call git_commit() once and pass it to "
-            "_write_pending(); read every record first and call job_states() once with all job "
-            "ids (as sweeps/status.py already does); and make job_states() expand collapsed "
-            "array rows (query the array's base id, or ask `squeue -h -r -o '%i|%T'` for "
-            "active jobs, which lists each task) so pending tasks count as queued.",
+            "Both sides pickle 50 tasks and run sbatch once (one job array): "
+            f"{bd['submitit batch (pickle 50 tasks + 1 sbatch)']['cumtime_s']} s of ours under "
+            f"the profiler ({fresh['total_s']} s in all). Ours also writes one atomic pending "
+            f"record per variant ({bd['of which atomic JSON writes']['cumtime_s']} s for 50) "
+            f"and reads the git commit once per process ({git['ncalls']} git calls in this submit).",
+            "Re-submitting a sweep that is still queued makes one squeue (+ sacct for ended "
+            f"jobs) query for all variants ({sacct['ncalls']} call(s), {sacct['cumtime_s']} s) "
+            f"and submits nothing again: {max(dup)} of {N_VARIANTS} duplicated.",
+            "History: the first measurement (before launchers/slurm.py was fixed) found ~30 ms "
+            "per variant (two git subprocesses per variant, one sacct per variant on re-submit) "
+            "and every never-started array task re-queued on re-submit, because sacct folds "
+            "them into one `12_[3-9%4]` row; job_states() now asks squeue -r and unfolds "
+            "sacct's rows (tests/slurm/test_cluster.py::test_states_of_array_tasks_that_never_started).",
         ],
     )
     return save(OUT, result)
