@@ -122,18 +122,24 @@ def reconcile(store: ResultStore, record: dict, state: str | None) -> dict:
     return record
 
 
+def current(specs: Sequence[RunSpec]) -> list[tuple[dict | None, str | None]]:
+    """Each variant's record (reconciled with SLURM) and job state, from one state query."""
+    stores = [ResultStore(spec.results_dir) for spec in specs]
+    records = [store.read_or_warn(spec.key) for store, spec in zip(stores, specs)]
+    states = job_states([r.get("slurm_job_id") for r in records if r])
+    out = []
+    for store, record in zip(stores, records):
+        state = states.get(record.get("slurm_job_id")) if record else None
+        out.append((reconcile(store, record, state) if record else None, state))
+    return out
+
+
 def submit(specs: Sequence[RunSpec], conf, folder: str | Path, job_name: str = "msfm") -> list:
     """Queue every variant that is not finished, queued or running; returns one entry per spec:
     the new job id, or the reason it was skipped."""
     validate_launcher(conf)
-    found = [(spec, ResultStore(spec.results_dir)) for spec in specs]
-    found = [(spec, store, store.read_or_warn(spec.key)) for spec, store in found]
-    states = job_states([r.get("slurm_job_id") for *_, r in found if r])  # one query for all
     todo, outcome = [], []
-    for spec, store, record in found:
-        state = states.get(record.get("slurm_job_id")) if record else None
-        if record:
-            record = reconcile(store, record, state)
+    for spec, (record, state) in zip(specs, current(specs)):
         if record and record["status"] == "finished" and not spec.force:
             outcome.append("finished")
         elif record and state in ACTIVE:
@@ -166,7 +172,7 @@ def _for_cluster(spec: RunSpec, conf) -> RunSpec:
 def _write_pending(spec: RunSpec, job_id: str, conf, folder) -> None:
     store = ResultStore(spec.results_dir)
     previous = store.read_or_warn(spec.key) or {}
-    if previous.get("status") in ("running",) and previous.get("slurm_job_id") == job_id:
+    if previous.get("status") == "running" and previous.get("slurm_job_id") == job_id:
         return  # the job already started and wrote its own record
     store.write(dict(
         key=spec.key, sweep=spec.sweep, overrides=list(spec.overrides), variant=spec.names,
@@ -183,12 +189,8 @@ def wait_for_records(specs: Sequence[RunSpec], poll_s: float = 5.0) -> list[dict
     job that dies without writing one still ends the wait); returns the records."""
     import time
 
-    stores = [ResultStore(spec.results_dir) for spec in specs]
     while True:
-        records = [store.read_or_warn(spec.key) or {} for store, spec in zip(stores, specs)]
-        states = job_states([r.get("slurm_job_id") for r in records])
-        records = [reconcile(store, r, states.get(r.get("slurm_job_id"))) if r else r
-                   for store, r in zip(stores, records)]
+        records = [record or {} for record, _ in current(specs)]
         if all(r.get("status") in ("finished", "failed") for r in records):
             return records
         time.sleep(poll_s)

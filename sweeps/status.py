@@ -27,7 +27,7 @@ def status_rows(overrides: Sequence[str]) -> list[dict]:
         except CorruptRecord as e:
             record = {"status": "corrupt", "error": f"{store.path(key).name}: {e}"}
         found.append((job, key, store, record))
-    states = job_states([r.get("slurm_job_id") for *_, r in found])  # one sacct call
+    states = job_states([r.get("slurm_job_id") for *_, r in found])  # one query for all
     rows, sweep_args = [], set(overrides)
     for job, key, store, record in found:
         state = states.get(record.get("slurm_job_id"))

@@ -111,9 +111,9 @@ def compose_jobs(overrides: Sequence[str]) -> list[tuple[list[str], object]]:
     """(job overrides, composed config) for every grid point of a command line, expanded as
     the multirun will; one-line ValueError naming the variant if any is invalid."""
     from hydra import compose, initialize_config_dir
+    from hydra.core.override_parser.overrides_parser import OverridesParser
 
     from sweeps.grid import expand
-    from hydra.core.override_parser.overrides_parser import OverridesParser
 
     check_group_overrides(overrides)
     parsed = OverridesParser.create().parse_overrides(list(overrides))
@@ -142,14 +142,9 @@ def compose_jobs(overrides: Sequence[str]) -> list[tuple[list[str], object]]:
 
 def check_files(variant: Variant) -> None:
     """The detector's mmdet config and a ``load_from`` checkpoint exist (one line if not)."""
-    import importlib.util
+    from training.mmdet_config import mmdet_config_path
 
-    spec = importlib.util.find_spec("mmdet")  # finds the shipped configs without importing mmdet
-    if spec and spec.origin:
-        path = Path(spec.origin).parent / ".mim" / "configs" / variant.detector.mmdet_config
-        if not path.is_file():
-            raise ValueError(f"detector.mmdet_config: {variant.detector.mmdet_config!r} is not a "
-                             "config shipped with mmdet")
+    mmdet_config_path(variant.detector.mmdet_config)
     load_from = variant.schedule.load_from
     if load_from and not Path(load_from).is_file():
         raise ValueError(f"schedule.load_from: {load_from} does not exist")

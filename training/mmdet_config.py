@@ -9,10 +9,12 @@ from training.variant import Variant
 
 
 def mmdet_config_path(relative: str) -> Path:
-    """Absolute path of a config shipped inside the mmdet package (``mmdet/.mim/configs``)."""
-    import mmdet
+    """Absolute path of a config shipped inside the mmdet package (``mmdet/.mim/configs``);
+    found without importing mmdet, so up-front validation stays fast."""
+    import importlib.util
 
-    path = Path(mmdet.__file__).parent / ".mim" / "configs" / relative
+    package = Path(importlib.util.find_spec("mmdet").origin).parent
+    path = package / ".mim" / "configs" / relative
     if not path.is_file():
         raise ValueError(f"detector.mmdet_config: {relative!r} is not a config shipped with mmdet")
     return path

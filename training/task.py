@@ -121,11 +121,10 @@ class VariantTask:
             gpus=None, slurm_job_id=_slurm_job_id(), wandb_run=None,
             git_commit=git_commit(), created=now(), attempts=1,
         )
-        if existing:
-            record["slurm_folder"] = existing.get("slurm_folder")
-            record["slurm_job_id"] = record["slurm_job_id"] or existing.get("slurm_job_id")
-        if existing:  # a resumed or re-run variant keeps its history
-            record.update(created=existing.get("created", record["created"]),
+        if existing:  # a resumed or re-run variant keeps its history and its SLURM job
+            record.update(slurm_folder=existing.get("slurm_folder"),
+                          slurm_job_id=record["slurm_job_id"] or existing.get("slurm_job_id"),
+                          created=existing.get("created", record["created"]),
                           attempts=existing.get("attempts", 0) + 1,
                           wall_s=existing.get("wall_s", 0.0) if existing["status"] != "finished" else 0.0)
         return record
