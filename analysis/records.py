@@ -15,11 +15,10 @@ from pathlib import Path
 import pandas as pd
 
 from analysis.spec import COLUMNS, MSFM_FIELDS, match_key
+from results.record import REQUIRED, STATUSES
 
 log = logging.getLogger(__name__)
 
-STATUSES = ("pending", "running", "finished", "failed")
-REQUIRED = ("key", "variant", "status", "metrics")
 METRICS = ("bbox", "segm")
 # record metric suffix -> table column (bbox_mAP_50 -> AP50)
 SUFFIXES = dict(zip(("mAP", "mAP_50", "mAP_75", "mAP_s", "mAP_m", "mAP_l"), COLUMNS, strict=True))

@@ -8,9 +8,9 @@ from pathlib import Path
 import pandas as pd
 
 from analysis.plots import pareto_front, plot_ap_vs_params
+from spec.msfm import KNOBS
 
 log = logging.getLogger("analysis")
-KNOBS = ("position", "scales", "ratios", "norm_group", "conv_num", "fusion_type")
 
 
 def search_frame(results_dir: Path | str) -> pd.DataFrame:

@@ -8,7 +8,9 @@ from pathlib import Path
 
 import yaml
 
-MSFM_FIELDS = ("position", "scales", "ratios", "norm_group", "conv_num", "fusion_type")
+from spec.msfm import KNOBS
+
+MSFM_FIELDS = KNOBS  # the paper's six hyperparameters, as records name them
 COLUMNS = ("AP", "AP50", "AP75", "APs", "APm", "APl")
 PAPER_VALUES = Path(__file__).with_name("paper_values.yaml")
 

@@ -13,6 +13,7 @@ import zlib
 from pathlib import Path
 
 from analysis.spec import COLUMNS, MSFM_FIELDS, load_specs
+from results.record import new_record
 
 _SUFFIXES = ("mAP", "mAP_50", "mAP_75", "mAP_s", "mAP_m", "mAP_l")
 
@@ -31,13 +32,12 @@ def make_record(detector: str = "faster_rcnn_r50_fpn", msfm: bool = True, *, sta
             if values:
                 metrics.update({f"{prefix}_{s}": round(v / 100, 6) for s, v in zip(_SUFFIXES, values, strict=True)})
     key = hashlib.sha1(json.dumps([variant, seed], sort_keys=True).encode()).hexdigest()[:12]
-    return {
-        "key": key, "sweep": sweep, "overrides": [], "variant": variant, "config": {},
-        "status": status, "error": "boom" if status == "failed" else None, "metrics": metrics,
-        "params": params, "gflops": 200.0, "seed": seed, "wall_s": 3600.0, "gpus": 8,
-        "slurm_job_id": None, "wandb_run": None, "git_commit": "0" * 40,
-        "created": "2024-01-01T00:00:00+00:00", "updated": "2024-01-01T01:00:00+00:00",
-    }
+    return new_record(
+        key, status, variant, sweep=sweep, seed=seed, metrics=metrics, params=params,
+        error="boom" if status == "failed" else None, gflops=200.0, wall_s=3600.0, gpus=8,
+        git_commit="0" * 40, created="2024-01-01T00:00:00+00:00",
+        updated="2024-01-01T01:00:00+00:00",
+    )
 
 
 def write_record(results_dir: Path, rec: dict) -> Path:

@@ -15,8 +15,8 @@ OUT = Path(__file__).parent / "results" / "msfm_overhead.json"
 
 
 def _variant(enabled: bool):
-    from msfm.plugins import MSFMSpec
-    from training.variant import ScheduleConf, Variant
+    from spec.msfm import MSFMSpec
+    from spec.variant import ScheduleConf, Variant
 
     return Variant(msfm=MSFMSpec(enabled=enabled), schedule=ScheduleConf(pretrained=False))
 

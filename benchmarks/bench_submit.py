@@ -47,8 +47,8 @@ def _conf():
 
 
 def _specs(tmp: Path) -> list:
-    from training.task import RunSpec
-    from training.variant import Variant
+    from spec.run import RunSpec
+    from spec.variant import Variant
 
     return [RunSpec(variant=Variant(seed=i), names={}, overrides=[f"seed={i}"],
                     results_dir=str(tmp / "results"), work_root=str(tmp / "work"))

@@ -7,14 +7,16 @@ and it resumes from its last checkpoint.
 """
 from __future__ import annotations
 
+import functools
 import logging
 import shutil
 import subprocess
 from pathlib import Path
 from typing import Sequence
 
-from results.store import ResultStore, git_commit, now
-from training.task import RunSpec, VariantTask
+from results.record import new_record
+from results.store import CorruptRecord, ResultStore
+from spec.run import RunSpec
 
 log = logging.getLogger(__name__)
 OVER = {"FAILED", "NODE_FAIL", "CANCELLED", "TIMEOUT", "OUT_OF_MEMORY", "BOOT_FAIL", "DEADLINE",
@@ -33,12 +35,20 @@ def validate_launcher(conf) -> None:
     if conf.gpus_per_node and conf.gpus_per_node % conf.tasks_per_node:
         raise ValueError(f"launcher.gpus_per_node: {conf.gpus_per_node} GPUs cannot be divided "
                          f"across {conf.tasks_per_node} tasks (one process per GPU)")
-    if conf.partition and shutil.which("sinfo"):
-        known = set(subprocess.run(["sinfo", "-h", "-o", "%R"], capture_output=True,
-                                   text=True).stdout.split())
+    if conf.partition:
+        known = partitions()
         if known and conf.partition not in known:
             raise ValueError(f"launcher.partition: unknown partition {conf.partition!r}; "
                              f"allowed: {', '.join(sorted(known))}")
+
+
+@functools.lru_cache(maxsize=1)  # asked once per process, however many grid points
+def partitions() -> frozenset[str]:
+    """The cluster's partition names (empty without SLURM)."""
+    if not shutil.which("sinfo"):
+        return frozenset()
+    return frozenset(subprocess.run(["sinfo", "-h", "-o", "%R"], capture_output=True,
+                                    text=True).stdout.split())
 
 
 def executor(conf, folder: str | Path, job_name: str):
@@ -122,16 +132,34 @@ def reconcile(store: ResultStore, record: dict, state: str | None) -> dict:
     return record
 
 
-def current(specs: Sequence[RunSpec]) -> list[tuple[dict | None, str | None]]:
-    """Each variant's record (reconciled with SLURM) and job state, from one state query."""
-    stores = [ResultStore(spec.results_dir) for spec in specs]
-    records = [store.read_or_warn(spec.key) for store, spec in zip(stores, specs)]
+def current(entries: Sequence[tuple[ResultStore, str]], move_corrupt: bool = True
+            ) -> list[tuple[dict | None, str | None]]:
+    """Each (store, key)'s record, reconciled with SLURM, and its job state: the one
+    read-query-reconcile step of ``submit``, ``wait_for_records`` and ``sweeps.status``.
+
+    One state query for all. A corrupt record is moved aside and treated as absent
+    (``move_corrupt``, before a submission), or returned as status ``corrupt`` naming the file.
+    """
+    records = [_read(store, key, move_corrupt) for store, key in entries]
     states = job_states([r.get("slurm_job_id") for r in records if r])
     out = []
-    for store, record in zip(stores, records):
+    for (store, _), record in zip(entries, records):
         state = states.get(record.get("slurm_job_id")) if record else None
         out.append((reconcile(store, record, state) if record else None, state))
     return out
+
+
+def _read(store: ResultStore, key: str, move_corrupt: bool) -> dict | None:
+    if move_corrupt:
+        return store.read_or_warn(key)
+    try:
+        return store.read(key)
+    except CorruptRecord as e:
+        return {"status": "corrupt", "error": f"{store.path(key).name}: {e}"}
+
+
+def _entries(specs: Sequence[RunSpec]) -> list[tuple[ResultStore, str]]:
+    return [(ResultStore(spec.results_dir), spec.key) for spec in specs]
 
 
 def submit(specs: Sequence[RunSpec], conf, folder: str | Path, job_name: str = "msfm") -> list:
@@ -139,7 +167,7 @@ def submit(specs: Sequence[RunSpec], conf, folder: str | Path, job_name: str = "
     the new job id, or the reason it was skipped."""
     validate_launcher(conf)
     todo, outcome = [], []
-    for spec, (record, state) in zip(specs, current(specs)):
+    for spec, (record, state) in zip(specs, current(_entries(specs))):
         if record and record["status"] == "finished" and not spec.force:
             outcome.append("finished")
         elif record and state in ACTIVE:
@@ -150,6 +178,8 @@ def submit(specs: Sequence[RunSpec], conf, folder: str | Path, job_name: str = "
             todo.append(spec)
             outcome.append(None)
     if todo:
+        from training.task import VariantTask
+
         ex = executor(conf, folder, job_name)
         with ex.batch():
             jobs = [ex.submit(VariantTask(_for_cluster(spec, conf))) for spec in todo]
@@ -174,13 +204,10 @@ def _write_pending(spec: RunSpec, job_id: str, conf, folder) -> None:
     previous = store.read_or_warn(spec.key) or {}
     if previous.get("status") == "running" and previous.get("slurm_job_id") == job_id:
         return  # the job already started and wrote its own record
-    store.write(dict(
-        key=spec.key, sweep=spec.sweep, overrides=list(spec.overrides), variant=spec.names,
-        config=spec.config, status="pending", error=None, metrics={}, params=None, gflops=None,
-        seed=spec.variant.seed, wall_s=previous.get("wall_s", 0.0), slurm_job_id=job_id,
-        gpus=conf.nodes * conf.gpus_per_node, wandb_run=None, git_commit=git_commit(),
-        created=previous.get("created", now()), attempts=previous.get("attempts", 0),
-        slurm_folder=str(Path(folder).resolve()),
+    store.write(new_record(
+        spec.key, "pending", spec.names, sweep=spec.sweep, overrides=spec.overrides,
+        config=spec.config, seed=spec.variant.seed, previous=previous, slurm_job_id=job_id,
+        gpus=conf.nodes * conf.gpus_per_node, slurm_folder=str(Path(folder).resolve()),
     ))
 
 
@@ -190,7 +217,7 @@ def wait_for_records(specs: Sequence[RunSpec], poll_s: float = 5.0) -> list[dict
     import time
 
     while True:
-        records = [record or {} for record, _ in current(specs)]
+        records = [record or {} for record, _ in current(_entries(specs))]
         if all(r.get("status") in ("finished", "failed") for r in records):
             return records
         time.sleep(poll_s)

@@ -18,7 +18,7 @@ from torch import nn
 
 from mmdet.registry import MODELS
 
-from msfm.plugins import CONV_NUMS, FUSION_TYPES
+from spec.msfm import BlockError, check_block
 
 
 def branch_depth(conv_num: int | str, scale: float) -> int:
@@ -98,7 +98,10 @@ class MSFM(nn.Module):
         where = "".join(
             [f" at stage {stage}" if stage else "", f" {position}" if position else ""]
         )
-        channels = _validate(in_channels, ratio, scales, norm_group, conv_num, fusion_type, where)
+        try:
+            channels = check_block(in_channels, ratio, scales, norm_group, conv_num, fusion_type)
+        except BlockError as e:
+            raise ValueError(f"MSFM{where}: {e}") from None
         self.scales = tuple(float(s) for s in scales)
         self.fusion_type = fusion_type
         self.squeeze = nn.Conv2d(in_channels, channels, 1)
@@ -130,22 +133,3 @@ class MSFM(nn.Module):
         fused = torch.cat(outs, dim=1) if self.fusion_type == "cat" else torch.stack(outs).sum(0)
         return x + self.unsqueeze(fused)  # (N, C, H, W)
 
-
-def _validate(in_channels, ratio, scales, norm_group, conv_num, fusion_type, where) -> int:
-    """Check every argument up front; return the branch channels C / ratio."""
-    def fail(msg: str) -> None:
-        raise ValueError(f"MSFM{where}: {msg}")
-
-    if not isinstance(ratio, int) or ratio <= 0 or in_channels % ratio:
-        fail(f"ratio={ratio!r} must be a positive integer dividing in_channels={in_channels}")
-    channels = in_channels // ratio
-    if not scales or any(not isinstance(s, (int, float)) or s <= 0 for s in scales):
-        fail(f"scales={list(scales) if scales else scales!r} must be a non-empty list of numbers > 0")
-    if not isinstance(norm_group, int) or norm_group <= 0 or channels % norm_group:
-        fail(f"norm_group={norm_group!r} must divide the branch channels "
-             f"{channels} (= {in_channels} / ratio {ratio})")
-    if str(conv_num) not in CONV_NUMS:
-        fail(f"conv_num={conv_num!r} must be one of {', '.join(CONV_NUMS)}")
-    if fusion_type not in FUSION_TYPES:
-        fail(f"fusion_type={fusion_type!r} must be one of {', '.join(FUSION_TYPES)}")
-    return channels

@@ -9,45 +9,22 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
-import functools
 import json
 import logging
 import os
 import socket
-import subprocess
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import Path
 from typing import Iterator, Optional
 
 from results.atomic import write_json_atomic
+from results.record import REQUIRED, STATUSES, now
 
 log = logging.getLogger(__name__)
-
-STATUSES = ("pending", "running", "finished", "failed")
-REQUIRED = ("key", "status", "variant", "metrics")
 
 
 class CorruptRecord(ValueError):
     """A record file that is not valid JSON or lacks required fields."""
-
-
-def now() -> str:
-    """UTC timestamp, ISO-8601."""
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
-
-
-@functools.lru_cache(maxsize=1)  # the code this process runs does not change under it
-def git_commit() -> Optional[str]:
-    """The project's current commit (with ``+dirty`` if the tree has changes), if in git."""
-    root = Path(__file__).resolve().parents[1]
-    try:
-        sha = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True,
-                             text=True, timeout=10, check=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"],
-                               cwd=root, capture_output=True, text=True, timeout=10).stdout.strip()
-        return sha + ("+dirty" if dirty else "")
-    except (OSError, subprocess.SubprocessError):
-        return None
 
 
 class ResultStore:

@@ -11,7 +11,7 @@ from typing import Sequence
 
 from sweeps import schema  # noqa: F401  (registers the typed schema)
 from sweeps.variants import compose_jobs, names_of, variant_of
-from training.variant import Variant
+from spec.variant import Variant
 
 
 def gpu_hours(gflops: float, variant: Variant, effective_tflops: float) -> float:
@@ -24,7 +24,7 @@ def gpu_hours(gflops: float, variant: Variant, effective_tflops: float) -> float
 def plan(overrides: Sequence[str]) -> tuple[list[dict], object]:
     """One row per grid point (overrides, names, key, params, gflops, gpu_hours), and the
     ``plan`` config node."""
-    from training.model_stats import build_model, count_gflops, paper_params
+    from training.model_stats import model_stats
 
     composed = compose_jobs(overrides)
     sweep_args = set(overrides)
@@ -33,8 +33,7 @@ def plan(overrides: Sequence[str]) -> tuple[list[dict], object]:
         variant = variant_of(cfg)
         key = variant.key()
         if key not in stats:  # e.g. one baseline shared by several rows
-            gflops = count_gflops(build_model(variant), *cfg.plan.input_size)
-            stats[key] = paper_params(variant), gflops
+            stats[key] = model_stats(variant, *cfg.plan.input_size)
         params, gflops = stats[key]
         rows.append(dict(
             overrides=[o for o in job if o not in sweep_args], key=key, variant=names_of(cfg),

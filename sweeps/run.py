@@ -14,7 +14,7 @@ from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig
 
 from sweeps import schema  # noqa: F401  (registers the typed schema)
-from sweeps.variants import compose_jobs, objective, one_line, spec_of
+from sweeps.variants import gate, objective, one_line, passed, spec_of
 
 
 @hydra.main(config_path="../conf", config_name="config", version_base="1.3")
@@ -23,9 +23,10 @@ def main(cfg: DictConfig) -> Optional[float]:
     from launchers.local import run_local
     from launchers.slurm import submit
 
-    # precheck() validated this already; inside a search a sampled invalid combination raises
-    # here, and the sweeper records the trial as failed without training it
-    spec = spec_of(cfg, HydraConfig.get().overrides.task)
+    # precheck() passed this grid point through the gate; a search's sampled points are
+    # validated here (an invalid one raises and the sweeper records the trial as failed)
+    job = HydraConfig.get().overrides.task
+    spec = passed(job)[1] if passed(job) else spec_of(cfg, job)
     if cfg.launcher.name == "slurm":  # a single variant; sweeps go through msfm_slurm
         [job] = submit([spec], cfg.launcher, Path(HydraConfig.get().runtime.output_dir) / "submitit")
         print(f"{spec.key}: {job}")
@@ -43,8 +44,7 @@ def precheck(argv: list[str]) -> None:
     if any(a.startswith("-") and a not in ("-m", "--multirun") for a in argv):
         return  # --cfg, --help, ...: Hydra's own business
     try:
-        for job, cfg in compose_jobs(overrides):
-            spec_of(cfg, job)
+        gate(overrides)
     except ValueError as e:
         print(f"error: {one_line(e)}", file=sys.stderr)
         sys.exit(2)

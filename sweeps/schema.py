@@ -10,7 +10,7 @@ from typing import Dict, List, Optional
 from hydra.core.config_store import ConfigStore
 from omegaconf import OmegaConf
 
-from training.variant import Variant
+from spec.variant import Variant
 
 
 @dataclass

@@ -16,23 +16,15 @@ STYLE = {"finished": "green", "running": "yellow", "failed": "red", "pending": "
 
 def status_rows(overrides: Sequence[str]) -> list[dict]:
     """One row per grid point: overrides, key, state, AP, params, error, SLURM job."""
-    from launchers.slurm import job_states, reconcile
-    from results.store import CorruptRecord, ResultStore
+    from launchers.slurm import current
+    from results.store import ResultStore
 
-    found = []
-    for job, cfg in compose_jobs(overrides):
-        store, key = ResultStore(cfg.results_dir), variant_of(cfg).key()
-        try:
-            record = store.read(key) or {}
-        except CorruptRecord as e:
-            record = {"status": "corrupt", "error": f"{store.path(key).name}: {e}"}
-        found.append((job, key, store, record))
-    states = job_states([r.get("slurm_job_id") for *_, r in found])  # one query for all
+    jobs = [(job, ResultStore(cfg.results_dir), variant_of(cfg).key())
+            for job, cfg in compose_jobs(overrides)]
+    found = current([(store, key) for _, store, key in jobs], move_corrupt=False)
     rows, sweep_args = [], set(overrides)
-    for job, key, store, record in found:
-        state = states.get(record.get("slurm_job_id"))
-        if state:
-            record = reconcile(store, record, state)
+    for (job, _, key), (record, state) in zip(jobs, found):
+        record = record or {}
         rows.append(dict(
             overrides=[o for o in job if o not in sweep_args], key=key,
             status=record.get("status", "pending"), ap=record.get("metrics", {}).get("bbox_mAP"),

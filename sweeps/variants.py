@@ -3,15 +3,17 @@ from __future__ import annotations
 
 from dataclasses import fields
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Iterable, Optional, Sequence
 
 from omegaconf import DictConfig, OmegaConf
 
-from training.variant import Variant
+from spec.msfm import KNOBS
+from spec.run import RunSpec
+from spec.variant import Variant
 
 CONF_DIR = Path(__file__).resolve().parents[1] / "conf"
-VARIANT_GROUPS = ("position", "scales", "ratios", "norm_group", "conv_num", "fusion_type",
-                  "detector", "dataset", "schedule")
+VARIANT_GROUPS = (*KNOBS, "detector", "dataset", "schedule")
+_PASSED: dict[tuple, tuple] = {}  # job overrides -> (cfg, RunSpec): the gate's memory
 
 
 def variant_of(cfg: DictConfig) -> Variant:
@@ -59,17 +61,34 @@ def _values(o) -> list[str]:
     return [f"{key}={o.get_value_element_as_str()}"]
 
 
-def validate_jobs(config_loader, master_config: DictConfig, jobs: Sequence[Sequence[str]]) -> list[Variant]:
-    """Compose and validate every job before any runs; raise one line naming the job."""
-    variants = []
+def validate_jobs(config_loader, master_config: DictConfig, jobs: Sequence[Sequence[str]]) -> None:
+    """Compose and validate every job not yet through the gate; raise one line naming the job."""
     for job in jobs:
+        if tuple(job) in _PASSED:
+            continue
         try:
             check_group_overrides(job)
-            cfg = config_loader.load_sweep_config(master_config, list(job))
-            variants.append(spec_of(cfg, job).variant)
+            spec_of(config_loader.load_sweep_config(master_config, list(job)), job)
         except Exception as e:  # noqa: BLE001 - any composition error becomes one line
             raise ValueError(f"{one_line(e)}  [variant: {' '.join(job)}]") from None
-    return variants
+
+
+def passed(job: Sequence[str]) -> Optional[tuple[DictConfig, RunSpec]]:
+    """The composed config and RunSpec of a grid point that went through the gate in this
+    process, or None: sweepers, ``main`` and launchers trust it instead of re-validating."""
+    return _PASSED.get(tuple(job))
+
+
+def gate(overrides: Sequence[str]) -> list[RunSpec]:
+    """Compose and validate every grid point of a command line once: any problem is one
+    ``ValueError`` naming the variant. What passes is remembered for this process."""
+    specs = []
+    for job, cfg in compose_jobs(overrides, check=False):
+        try:
+            specs.append(spec_of(cfg, job))
+        except ValueError as e:
+            raise ValueError(f"{one_line(e)}  [variant: {' '.join(job)}]") from None
+    return specs
 
 
 def one_line(e: BaseException) -> str:
@@ -81,14 +100,13 @@ def one_line(e: BaseException) -> str:
     return " ".join(text.split()) or type(e).__name__
 
 
-def spec_of(cfg: DictConfig, overrides: Sequence[str]):
-    """The validated RunSpec of a composed config; one-line ``ValueError`` if anything is off."""
+def spec_of(cfg: DictConfig, overrides: Sequence[str]) -> RunSpec:
+    """The validated RunSpec of a composed config; one-line ``ValueError`` if anything is off.
+    The grid point is remembered as passed (see :func:`passed`)."""
     from results.store import ResultStore
-    from training.data import check_dataset
-    from training.task import RunSpec
+    from spec.files import check_files
 
     variant = variant_of(cfg).validate()
-    check_dataset(variant.dataset)
     check_files(variant)
     ResultStore(cfg.results_dir).check_writable()
     if cfg.launcher.name == "slurm":
@@ -98,18 +116,21 @@ def spec_of(cfg: DictConfig, overrides: Sequence[str]):
     plain = {k: OmegaConf.to_container(v, resolve=True) if OmegaConf.is_config(v) else v
              for k, v in cfg.items_ex(resolve=False) if k != "hydra"}
     plain = OmegaConf.to_container(OmegaConf.create(plain), resolve=True)
-    return RunSpec(
+    spec = RunSpec(
         variant=variant, names=names_of(cfg), overrides=list(overrides),
         results_dir=str(cfg.results_dir), work_root=str(Path(cfg.output_root) / "work"),
         config=plain, sweep=cfg.sweep, force=cfg.force,
         wandb=OmegaConf.to_container(cfg.wandb), num_workers=cfg.num_workers,
         log_interval=cfg.log_interval,
     )
+    _PASSED[tuple(overrides)] = (cfg, spec)
+    return spec
 
 
-def compose_jobs(overrides: Sequence[str]) -> list[tuple[list[str], object]]:
+def compose_jobs(overrides: Sequence[str], check: bool = True) -> list[tuple[list[str], object]]:
     """(job overrides, composed config) for every grid point of a command line, expanded as
-    the multirun will; one-line ValueError naming the variant if any is invalid."""
+    the multirun will; one-line ValueError naming the variant if any is invalid (its Variant
+    is validated when ``check``; :func:`gate` validates everything else too)."""
     from hydra import compose, initialize_config_dir
     from hydra.core.override_parser.overrides_parser import OverridesParser
 
@@ -133,21 +154,12 @@ def compose_jobs(overrides: Sequence[str]) -> list[tuple[list[str], object]]:
             try:
                 check_group_overrides(job)
                 cfg = compose("config", overrides=job, return_hydra_config=True)
-                variant_of(cfg).validate()
+                if check:
+                    variant_of(cfg).validate()
             except Exception as e:  # noqa: BLE001
                 raise ValueError(f"{one_line(e)}  [variant: {' '.join(job)}]") from None
             composed.append((job, cfg))
     return composed
-
-
-def check_files(variant: Variant) -> None:
-    """The detector's mmdet config and a ``load_from`` checkpoint exist (one line if not)."""
-    from training.mmdet_config import mmdet_config_path
-
-    mmdet_config_path(variant.detector.mmdet_config)
-    load_from = variant.schedule.load_from
-    if load_from and not Path(load_from).is_file():
-        raise ValueError(f"schedule.load_from: {load_from} does not exist")
 
 
 def objective(record: dict, kind: str):

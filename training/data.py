@@ -1,32 +1,11 @@
-"""Datasets: generate the synthetic one on first use, check a real one's paths up front."""
+"""Datasets: generate the synthetic one on first use, check a real one's annotations in the job."""
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Optional
 
-from training.variant import DatasetConf
-
-
-def check_dataset(dataset: DatasetConf) -> None:
-    """One-line ``ValueError`` naming the field: synthetic sizes out of range, or a real
-    dataset's files missing or unreadable."""
-    if dataset.name == "synthetic":
-        from training.synthetic_coco import CLASSES
-
-        for field, low, high in (("num_train_images", 1, 100000), ("num_val", 1, 100000),
-                                 ("image_size", 64, 1024), ("num_classes", 1, len(CLASSES))):
-            value = getattr(dataset, field)
-            if not low <= value <= high:
-                raise ValueError(f"dataset.{field}: {value} must be in {low}..{high} for the synthetic dataset")
-        return
-    root = Path(dataset.data_root)
-    if not root.is_dir():
-        raise ValueError(f"dataset.data_root: {root} does not exist or is not a directory")
-    for field in ("train_ann", "val_ann", "train_img", "val_img"):
-        path = root / getattr(dataset, field)
-        if not path.exists() or not os.access(path, os.R_OK):
-            raise ValueError(f"dataset.{field}: {path} is missing or unreadable")
+from spec.files import check_dataset
+from spec.variant import DatasetConf
 
 
 def prepare_dataset(dataset: DatasetConf) -> tuple[str, Optional[list]]:

@@ -4,20 +4,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Optional
 
-from msfm.plugins import to_plugins
-from training.variant import Variant
-
-
-def mmdet_config_path(relative: str) -> Path:
-    """Absolute path of a config shipped inside the mmdet package (``mmdet/.mim/configs``);
-    found without importing mmdet, so up-front validation stays fast."""
-    import importlib.util
-
-    package = Path(importlib.util.find_spec("mmdet").origin).parent
-    path = package / ".mim" / "configs" / relative
-    if not path.is_file():
-        raise ValueError(f"detector.mmdet_config: {relative!r} is not a config shipped with mmdet")
-    return path
+from spec.files import mmdet_config_path
+from spec.msfm import to_plugins
+from spec.variant import Variant
 
 
 def _set_key(node: Any, key: str, value: Any) -> None:

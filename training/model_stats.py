@@ -4,7 +4,7 @@ from __future__ import annotations
 import contextlib
 from typing import Iterator
 
-from training.variant import Variant
+from spec.variant import Variant
 
 
 def build_model(variant: Variant, device: str = "meta"):
@@ -29,13 +29,24 @@ def count_params(model) -> int:
     return sum(p.numel() for p in model.parameters() if p.requires_grad)
 
 
-def paper_params(variant: Variant) -> int:
-    """Parameters as the paper reports them: trainable ones with mmdet's standard ImageNet
-    set-up (frozen stem, layer1 and BN), whatever the run's schedule. Baseline: 41.53M."""
+def paper_model(variant: Variant, device: str = "meta"):
+    """``variant``'s detector with mmdet's standard ImageNet set-up (frozen stem, layer1 and
+    BN), whatever the run's schedule: the model the paper counts. Freezing changes no FLOPs."""
     from dataclasses import replace
 
     paper_schedule = replace(variant.schedule, pretrained=True)
-    return count_params(build_model(replace(variant, schedule=paper_schedule)))
+    return build_model(replace(variant, schedule=paper_schedule), device)
+
+
+def paper_params(variant: Variant) -> int:
+    """Parameters as the paper reports them (see :func:`paper_model`). Baseline: 41.53M."""
+    return count_params(paper_model(variant))
+
+
+def model_stats(variant: Variant, width: int = 1333, height: int = 800) -> tuple[int, float]:
+    """(paper parameters, GFLOPs) of ``variant`` from one model built on the meta device."""
+    model = paper_model(variant)
+    return count_params(model), count_gflops(model, width, height)
 
 
 @contextlib.contextmanager

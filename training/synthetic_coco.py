@@ -28,9 +28,12 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw
 
+from spec.variant import SYNTHETIC_LIMITS
+
 log = logging.getLogger(__name__)
 
 CLASSES = ("circle", "square", "triangle", "ellipse", "star", "hexagon")
+assert len(CLASSES) == SYNTHETIC_LIMITS["num_classes"][2], "keep spec.variant's limits in step"
 _HUES = (0.0, 0.33, 0.62, 0.12, 0.83, 0.5)  # colour family per class: red, green, blue, ...
 _VERTICES = (32, 4, 3, 32, 10, 6)  # round shapes as 32-gons
 _VERSION = 1  # bump when the output changes, so old caches are regenerated
@@ -235,13 +238,14 @@ def ensure_dataset(root: str | Path, *, seed: int = 0, num_train: int = 64, num_
         seed: non-negative; the same seed gives byte-identical files.
         num_train: training images, >= 1.
         num_val: validation images, >= 1 (>= 3 for all COCO size buckets).
-        image_size: square image side in px, 64..1024 (>= 160 for large objects of every class).
+        image_size: square image side in px, within ``spec.variant.SYNTHETIC_LIMITS`` (>= 160
+            for large objects of every class).
         num_classes: 1..len(CLASSES).
     """
-    for field, value, lo, hi in (("seed", seed, 0, None), ("num_train", num_train, 1, None),
-                                 ("num_val", num_val, 1, None),
-                                 ("image_size", image_size, 64, 1024),
-                                 ("num_classes", num_classes, 1, len(CLASSES))):
+    limits = {arg: (lo, hi) for arg, lo, hi in SYNTHETIC_LIMITS.values()}
+    for field, value in (("seed", seed), ("num_train", num_train), ("num_val", num_val),
+                         ("image_size", image_size), ("num_classes", num_classes)):
+        lo, hi = limits.get(field, (0, None))
         if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < lo or (
                 hi is not None and value > hi):
             raise ValueError(f"{field} must be an int in {lo}..{hi or 'inf'}, got {value!r}")

@@ -11,40 +11,15 @@ import os
 import shutil
 import time
 import traceback
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from pathlib import Path
 from typing import Optional
 
-from results.store import ResultStore, git_commit, now
-from training.variant import Variant
+from results.record import new_record
+from results.store import ResultStore
+from spec.run import RunSpec
 
 log = logging.getLogger(__name__)
-
-
-@dataclass
-class RunSpec:
-    """What a task needs: the variant and where/how to run it (paths and names only)."""
-
-    variant: Variant
-    names: dict  # the variant in the paper's words (config group choices)
-    overrides: list  # the command-line overrides that select it
-    results_dir: str
-    work_root: str  # the variant trains in work_root/<key>, so a re-run finds its checkpoints
-    config: dict = field(default_factory=dict)  # resolved config, for the record
-    sweep: Optional[str] = None
-    force: bool = False
-    wandb: dict = field(default_factory=lambda: dict(enabled=False))
-    num_workers: int = 2
-    log_interval: int = 10
-    max_attempts: int = 0  # SLURM: give up after this many starts (0 = no limit)
-
-    @property
-    def key(self) -> str:
-        return self.variant.key()
-
-    @property
-    def work_dir(self) -> str:
-        return str(Path(self.work_root) / self.key)
 
 
 class VariantTask:
@@ -114,19 +89,13 @@ class VariantTask:
 
     def _new_record(self, existing: Optional[dict]) -> dict:
         spec = self.spec
-        record = dict(
-            key=spec.key, sweep=spec.sweep, overrides=list(spec.overrides), variant=spec.names,
-            config=spec.config, spec=asdict(spec.variant), status="running", error=None,
-            metrics={}, params=None, gflops=None, seed=spec.variant.seed, wall_s=0.0,
-            gpus=None, slurm_job_id=_slurm_job_id(), wandb_run=None,
-            git_commit=git_commit(), created=now(), attempts=1,
+        record = new_record(
+            spec.key, "running", spec.names, sweep=spec.sweep, overrides=spec.overrides,
+            config=spec.config, seed=spec.variant.seed, previous=existing,
+            spec=asdict(spec.variant), gpus=None,
         )
-        if existing:  # a resumed or re-run variant keeps its history and its SLURM job
-            record.update(slurm_folder=existing.get("slurm_folder"),
-                          slurm_job_id=record["slurm_job_id"] or existing.get("slurm_job_id"),
-                          created=existing.get("created", record["created"]),
-                          attempts=existing.get("attempts", 0) + 1,
-                          wall_s=existing.get("wall_s", 0.0) if existing["status"] != "finished" else 0.0)
+        record["attempts"] += 1
+        record["slurm_job_id"] = _slurm_job_id() or record["slurm_job_id"]
         return record
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from mmengine.hooks import Hook
 
-from training.task import RunSpec
+from spec.run import RunSpec
 
 
 class LastMetrics(Hook):
@@ -82,7 +82,7 @@ def train_and_evaluate(spec: RunSpec, launcher: str = "none") -> dict:
 
     from training.checkpoints import repair_last_checkpoint, trust_checkpoints_under
     from training.data import prepare_dataset
-    from training.model_stats import build_model, count_gflops, paper_params
+    from training.model_stats import model_stats
 
     trust_checkpoints_under(spec.work_root)
     Path(spec.work_dir).mkdir(parents=True, exist_ok=True)
@@ -100,10 +100,11 @@ def train_and_evaluate(spec: RunSpec, launcher: str = "none") -> dict:
     finally:
         _wandb_finish()
     batch = runner.world_size * spec.variant.schedule.images_per_gpu
+    params, gflops = model_stats(spec.variant)
     return dict(
         metrics=metrics,
-        params=paper_params(spec.variant),
-        gflops=round(count_gflops(build_model(spec.variant)), 2),
+        params=params,
+        gflops=round(gflops, 2),
         gpus=runner.world_size if _has_cuda() else 0,
         world_size=runner.world_size,
         batch_size=batch,

@@ -31,11 +31,16 @@ class SlurmLauncher(Launcher):
 
     def launch(self, job_overrides: Sequence[Sequence[str]], initial_job_idx: int):
         from launchers.slurm import submit
-        from sweeps.variants import spec_of
+        from sweeps.variants import passed, spec_of
 
-        cfgs = [self.hydra_context.config_loader.load_sweep_config(self.config, list(o))
-                for o in job_overrides]
-        specs = [spec_of(cfg, list(o)) for cfg, o in zip(cfgs, job_overrides)]
+        cfgs, specs = [], []
+        for o in job_overrides:  # grid points through the gate already are trusted as they are
+            cfg, spec = passed(o) or (None, None)
+            if spec is None:
+                cfg = self.hydra_context.config_loader.load_sweep_config(self.config, list(o))
+                spec = spec_of(cfg, list(o))
+            cfgs.append(cfg)
+            specs.append(spec)
         folder = Path(self.config.hydra.sweep.dir) / "submitit"
         outcome = submit(specs, self.config.launcher, folder,
                          job_name=f"msfm-{self.config.get('sweep') or 'adhoc'}")

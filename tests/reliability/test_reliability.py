@@ -133,7 +133,7 @@ def coco_layout(root, val_ann_text):
 
 def test_corrupt_coco_annotation_file_is_one_line_naming_it(tmp_path):
     from training.data import prepare_dataset
-    from training.variant import DatasetConf
+    from spec.variant import DatasetConf
 
     root = tmp_path / "coco"
     coco_layout(root, '{"images": [{"id": 1, "file_na')  # truncated download
@@ -147,7 +147,7 @@ def test_corrupt_coco_annotation_file_is_one_line_naming_it(tmp_path):
 
 def test_intact_coco_layout_is_accepted(tmp_path):
     from training.data import prepare_dataset
-    from training.variant import DatasetConf
+    from spec.variant import DatasetConf
 
     root = tmp_path / "coco"
     coco_layout(root, json.dumps({"images": [], "annotations": [], "categories": []}))
@@ -199,8 +199,9 @@ def test_failing_variant_leaves_a_failed_record_with_error_and_traceback(tmp_pat
                                                                          exc, reraised):
     import training.train
     from results.store import ResultStore
-    from training.task import RunSpec, VariantTask
-    from training.variant import Variant
+    from spec.run import RunSpec
+    from training.task import VariantTask
+    from spec.variant import Variant
 
     def train_and_evaluate(spec, launcher):
         raise exc
@@ -261,8 +262,9 @@ def test_variant_finished_by_another_sweep_just_before_the_claim_is_not_retraine
 
     import training.train
     from results.store import ResultStore
-    from training.task import RunSpec, VariantTask
-    from training.variant import Variant
+    from spec.run import RunSpec
+    from training.task import VariantTask
+    from spec.variant import Variant
 
     spec = RunSpec(variant=Variant(), names={}, overrides=[],
                    results_dir=str(tmp_path / "results"), work_root=str(tmp_path / "work"))

@@ -6,8 +6,9 @@ import multiprocessing
 import pytest
 
 from results.store import CorruptRecord, ResultStore
-from training.task import RunSpec, VariantTask
-from training.variant import Variant
+from spec.run import RunSpec
+from training.task import VariantTask
+from spec.variant import Variant
 
 
 def record(key, status="finished"):

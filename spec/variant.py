@@ -11,7 +11,17 @@ import json
 from dataclasses import asdict, dataclass, field
 from typing import List, Optional
 
-from msfm.plugins import MSFMSpec, validate_spec
+from spec.msfm import Channels, MSFMSpec, validate_spec
+
+
+# The synthetic dataset's limits, one table for the up-front check and the generator:
+# field of DatasetConf -> (generator argument, lowest, highest). 6 = the generator's classes.
+SYNTHETIC_LIMITS = {
+    "num_train_images": ("num_train", 1, 100000),
+    "num_val": ("num_val", 1, 100000),
+    "image_size": ("image_size", 64, 1024),
+    "num_classes": ("num_classes", 1, 6),
+}
 
 
 @dataclass
@@ -74,9 +84,12 @@ class Variant:
     schedule: ScheduleConf = field(default_factory=ScheduleConf)
     seed: int = 0
 
-    def validate(self) -> "Variant":
-        """Raise ``ValueError`` (one line, naming the field) on an invalid variant."""
-        validate_spec(self.msfm)
+    def validate(self, channels: Optional[Channels] = None) -> "Variant":
+        """Raise ``ValueError`` (one line, naming the field) on an invalid variant.
+
+        ``channels``: the backbone's channels per (stage, position); default ResNet-50's.
+        """
+        validate_spec(self.msfm, channels)
         if self.seed < 0:
             raise ValueError(f"seed: {self.seed} must be >= 0")
         s = self.schedule

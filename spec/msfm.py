@@ -1,0 +1,142 @@
+"""The MSFM spec in the paper's terms, its one validation rule and its mmdet plugin translation.
+
+:func:`check_block` is the single rule for one MSFM block (ratio divides the channels, groups
+divide the branch channels, ...): the layer (``msfm/layer.py``) calls it on construction and
+:func:`validate_spec` calls it for every stage and position before anything is built.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Dict, List, Mapping, Optional, Sequence
+
+KNOBS = ("position", "scales", "ratios", "norm_group", "conv_num", "fusion_type")  # the paper's six
+POSITIONS = ("after_conv1", "after_conv2", "after_conv3")
+CONV_NUMS = ("1", "2", "2*")
+FUSION_TYPES = ("add", "cat")
+STAGES = (2, 3, 4)  # paper's ResNet stages = mmdet's layer2..layer4
+STAGE_PLANES = {2: 128, 3: 256, 4: 512}  # ResNet-50/101 bottleneck planes per stage
+EXPANSION = 4  # bottleneck output channels = 4 * planes
+
+Channels = Mapping[tuple, int]  # (stage, position) -> channels at that insertion point
+
+
+@dataclass
+class MSFMSpec:
+    """One MSFM variant, in the paper's terms."""
+
+    enabled: bool = True  # false = the baseline detector without MSFM
+    position: List[str] = field(default_factory=lambda: ["after_conv3"])  # bottleneck positions
+    scales: List[float] = field(default_factory=lambda: [0.5, 0.7, 1.0])  # branch resize factors
+    ratios: List[int] = field(default_factory=lambda: [16, 32, 64])  # squeeze ratio, stages 2/3/4
+    norm_group: Dict[str, int] = field(  # GroupNorm groups per position
+        default_factory=lambda: {p: 16 for p in POSITIONS}
+    )
+    conv_num: str = "1"  # CGN ops per branch: 1, 2 or 2* (2 only on branches with scale > 1)
+    fusion_type: str = "add"  # add | cat
+
+
+class BlockError(ValueError):
+    """An invalid argument of one MSFM block; ``field`` is the layer's argument name."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+def _divisors(n: int) -> list[int]:
+    return [d for d in range(1, n + 1) if n % d == 0]
+
+
+def check_block(in_channels: int, ratio, scales: Sequence, norm_group, conv_num,
+                fusion_type: str) -> int:
+    """The one rule for an MSFM block; returns the branch channels ``in_channels / ratio``.
+
+    Raises :class:`BlockError` (one line, naming the argument and the allowed values).
+    """
+    if isinstance(ratio, bool) or not isinstance(ratio, int) or ratio <= 0 or in_channels % ratio:
+        allowed = [d for d in _divisors(in_channels) if d <= 256]
+        raise BlockError("ratio", f"ratio={ratio!r} must be a positive integer dividing "
+                                  f"in_channels={in_channels}; allowed: {allowed}")
+    branch = in_channels // ratio
+    if not scales or any(isinstance(s, bool) or not isinstance(s, (int, float)) or s <= 0
+                         for s in scales):
+        shown = list(scales) if scales else scales
+        raise BlockError("scales", f"scales={shown!r} must be a non-empty list of numbers > 0")
+    if isinstance(norm_group, bool) or not isinstance(norm_group, int) or norm_group <= 0 \
+            or branch % norm_group:
+        raise BlockError("norm_group", f"norm_group={norm_group!r} must divide the {branch} "
+                                       f"branch channels ({in_channels} / ratio {ratio}); "
+                                       f"allowed: {_divisors(branch)}")
+    if str(conv_num) not in CONV_NUMS:
+        raise BlockError("conv_num", f"conv_num={conv_num!r} must be one of {', '.join(CONV_NUMS)}")
+    if fusion_type not in FUSION_TYPES:
+        raise BlockError("fusion_type", f"fusion_type={fusion_type!r} must be one of "
+                                        f"{', '.join(FUSION_TYPES)}")
+    return branch
+
+
+def channels_at(stage: int, position: str) -> int:
+    """Channels of a ResNet-50/101 bottleneck of ``stage`` at ``position``."""
+    planes = STAGE_PLANES[stage]
+    return planes * EXPANSION if position == "after_conv3" else planes
+
+
+RESNET50_CHANNELS: Channels = {(s, p): channels_at(s, p) for s in STAGES for p in POSITIONS}
+_SPEC_FIELD = {"ratio": "ratios", "scales": "scales", "norm_group": "norm_group",
+               "conv_num": "conv_num", "fusion_type": "fusion_type"}
+
+
+def validate_spec(spec: MSFMSpec, channels: Optional[Channels] = None) -> None:
+    """Raise ``ValueError`` with a one-line message naming the field if ``spec`` is invalid.
+
+    ``channels`` maps (stage, position) to the backbone's channels there (default: ResNet-50).
+    """
+    if not spec.enabled:
+        return
+    channels = channels or RESNET50_CHANNELS
+    if not spec.position:
+        raise ValueError(f"msfm.position: must name at least one of {', '.join(POSITIONS)}")
+    for p in spec.position:
+        if p not in POSITIONS:
+            raise ValueError(f"msfm.position: unknown position {p!r}; allowed: {', '.join(POSITIONS)}")
+    if len(set(spec.position)) != len(spec.position):
+        raise ValueError(f"msfm.position: positions repeat in {list(spec.position)}")
+    if len(spec.ratios) != len(STAGES):
+        raise ValueError(f"msfm.ratios: {list(spec.ratios)} must give one ratio per stage 2, 3, 4")
+    for p in spec.position:
+        if p not in spec.norm_group:
+            raise ValueError(f"msfm.norm_group: no group count for position {p}")
+        for stage, ratio in zip(STAGES, spec.ratios):
+            try:
+                check_block(channels[(stage, p)], ratio, spec.scales, spec.norm_group[p],
+                            spec.conv_num, spec.fusion_type)
+            except BlockError as e:
+                raise ValueError(f"msfm.{_SPEC_FIELD[e.field]}: at stage {stage} {p}, {e}") from None
+
+
+def to_plugins(spec: MSFMSpec) -> list[dict]:
+    """Translate ``spec`` into mmdet ResNet ``plugins``: one dict per (position, stage).
+
+    One dict per stage because a plugin dict's ``cfg`` is shared by every stage it selects
+    (ratios differ per stage); a ``postfix`` per position because mmcv names plugin layers
+    after the class, and two MSFMs in one bottleneck would otherwise collide.
+    """
+    if not spec.enabled:
+        return []
+    plugins = []
+    for position in spec.position:
+        for stage, ratio in zip(STAGES, spec.ratios):
+            cfg = dict(
+                type="MSFM",
+                ratio=int(ratio),
+                scales=[float(s) for s in spec.scales],
+                norm_group=int(spec.norm_group[position]),
+                conv_num=str(spec.conv_num),
+                fusion_type=spec.fusion_type,
+                stage=stage,
+                position=position,
+                postfix=f"_{position}",
+            )
+            stages = tuple(s == stage for s in (1, *STAGES))
+            plugins.append(dict(cfg=cfg, stages=stages, position=position))
+    return plugins
