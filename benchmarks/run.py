@@ -13,18 +13,25 @@ import sys
 import time
 import traceback
 
-BENCHMARKS = ("bench_plan", "bench_msfm_overhead", "bench_tables", "bench_coco_eval",
-              "bench_cpu_schedule", "bench_submit")
+BENCHMARKS = ("bench_plan", "bench_msfm_module", "bench_msfm_overhead", "bench_tables",
+              "bench_coco_eval", "bench_cpu_schedule", "bench_submit")
 
 
 def _summary(name: str, r: dict) -> str:
     """The headline figures of one benchmark's result, in one line."""
     if name == "bench_plan":
-        total = sum(v["seconds"] for v in r.values())
-        return f"{len(r)} presets, {sum(v['variants'] for v in r.values())} variants in {total:.1f} s"
+        n = sum(v["variants"] for v in r["presets"].values())
+        return (f"{len(r['presets'])} presets, {n} variants in {r['total_s']} s (full builds "
+                f"{r['full_build_total_s']} s; goal {r['goal_s']} s met: {r['meets_goal']})")
+    if name == "bench_msfm_module":
+        parts = [f"{k}: {runs['error']}" if "error" in runs else
+                 f"{k}: " + ", ".join(f"{v} x{m['speedup']} vs reference" for v, m in runs.items())
+                 for k, runs in r["runs"].items()]
+        return "; ".join(parts) + (f" ({r['note']})" if r["note"] else "")
     if name == "bench_msfm_overhead":
-        return (f"time overhead {r['time_overhead']:.1%} vs FLOPs overhead {r['flops_overhead']:.1%}"
-                f" (ratio {r['ratio_time_to_flops_overhead']}, goal met: {r['meets_goal']})")
+        return "; ".join(f"{d}: time overhead {m['time_overhead']:.1%} vs FLOPs overhead "
+                         f"{r['flops_overhead']:.1%} (ratio {m['ratio_time_to_flops_overhead']}, "
+                         f"goal met: {m['meets_goal']})" for d, m in r["devices"].items())
     if name == "bench_tables":
         return f"{r['records']} records -> {r['tables']} tables in {r['total_s']} s (goal {r['goal_s']} s)"
     if name == "bench_coco_eval":

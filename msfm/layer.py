@@ -129,7 +129,20 @@ class MSFM(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         a = self.squeeze(x)  # (N, C/r, H, W)
-        outs = [branch(a) for branch in self.branches]  # n x (N, C/r, H, W)
-        fused = torch.cat(outs, dim=1) if self.fusion_type == "cat" else torch.stack(outs).sum(0)
+        if self.fusion_type == "cat":
+            fused = torch.cat([branch(a) for branch in self.branches], dim=1)  # (N, n*C/r, H, W)
+        else:
+            fused = _sum(branch(a) for branch in self.branches)  # (N, C/r, H, W)
         return x + self.unsqueeze(fused)  # (N, C, H, W)
+
+
+def _sum(tensors) -> torch.Tensor:
+    """Sum without materialising a stack: the first addition makes a fresh tensor that no
+    backward needs, so later branches accumulate into it in place. (A branch's own output
+    may be saved for backward, e.g. by ReLU, so it is never written to.)"""
+    it = iter(tensors)
+    total = next(it)
+    for i, t in enumerate(it):
+        total = total + t if i == 0 else total.add_(t)
+    return total
 

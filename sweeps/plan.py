@@ -25,6 +25,7 @@ def plan(overrides: Sequence[str]) -> tuple[list[dict], object]:
     """One row per grid point (overrides, names, key, params, gflops, gpu_hours), and the
     ``plan`` config node."""
     from training.model_stats import model_stats
+    from training.plan_stats import planned_stats
 
     composed = compose_jobs(overrides)
     sweep_args = set(overrides)
@@ -33,7 +34,8 @@ def plan(overrides: Sequence[str]) -> tuple[list[dict], object]:
         variant = variant_of(cfg)
         key = variant.key()
         if key not in stats:  # e.g. one baseline shared by several rows
-            stats[key] = model_stats(variant, *cfg.plan.input_size)
+            count = model_stats if cfg.plan.full_build else planned_stats
+            stats[key] = count(variant, *cfg.plan.input_size)
         params, gflops = stats[key]
         rows.append(dict(
             overrides=[o for o in job if o not in sweep_args], key=key, variant=names_of(cfg),

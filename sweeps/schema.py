@@ -55,6 +55,7 @@ class PlanConf:
     # GPU-hours = images x epochs x 3 x forward FLOPs / effective throughput. 7 TFLOP/s per GPU
     # puts Faster R-CNN R50-FPN 1x on COCO at ~68 GPU-hours (mmdet: ~8.5 h on 8 V100s).
     effective_tflops: float = 7.0
+    full_build: bool = False  # build every variant's whole model (the fast planner's reference)
 
 
 @dataclass

@@ -8,6 +8,7 @@ from typing import Iterable, Optional, Sequence
 from omegaconf import DictConfig, OmegaConf
 
 from spec.msfm import KNOBS
+from sweeps import schema  # noqa: F401  (registers the typed schema compose() needs)
 from spec.run import RunSpec
 from spec.variant import Variant
 

@@ -57,3 +57,24 @@ def test_any_invalid_grid_point_fails_before_output(args, field, tmp_path):
     assert proc.stdout == "" and not out.exists()
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and field in lines[0], proc.stderr
+
+
+@pytest.mark.parametrize("detector, overrides", [
+    ("faster_rcnn_r50_fpn", []),
+    ("faster_rcnn_r50_fpn", BEST),
+    ("faster_rcnn_r50_fpn", ["position=after_conv1+2+3", "norm_group=gn8_4_32", "fusion_type=cat",
+                             "scales=4SL", "conv_num=cgn2*"]),
+    ("faster_rcnn_r50_fpn_dcn", BEST),
+    ("retinanet_r50_fpn", BEST),
+], ids=["default", "best", "all-positions-cat", "dcn-best", "retinanet-best"])
+def test_planner_equals_full_model_build(detector, overrides, compose_cfg):
+    """The plan adds MSFM blocks to one baseline build per detector: the numbers must be
+    exactly those of building each variant's whole detector."""
+    from sweeps.variants import variant_of
+    from training.model_stats import model_stats
+    from training.plan_stats import planned_stats
+
+    variant = variant_of(compose_cfg("dataset=coco", f"detector={detector}", *overrides)).validate()
+    fast, full = planned_stats(variant, 640, 480), model_stats(variant, 640, 480)
+    assert fast[0] == full[0]
+    assert fast[1] == pytest.approx(full[1], rel=1e-9)

@@ -1,0 +1,41 @@
+"""The centre stays light: spec/ and the config gate import neither torch, mmdet nor training/."""
+import subprocess
+import sys
+
+HEAVY = ("torch", "mmdet", "mmcv", "mmengine", "training", "faster_coco_eval", "pycocotools")
+
+
+def test_spec_and_gate_import_nothing_heavy():
+    code = ("import sys; import spec.variant, spec.msfm, spec.run, spec.files, sweeps.variants, "
+            "sweeps.schema, results.record, results.store; "
+            f"print(sorted({{m.split('.')[0] for m in sys.modules}} & set({HEAVY!r})))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]", out.stdout
+
+
+def test_gate_validates_a_preset_without_training_imports(tmp_path):
+    code = ("import sys; from sweeps.variants import gate; "
+            f"specs = gate(['+sweep=scales', 'output_root={tmp_path}']); "
+            f"print(len(specs), sorted({{m.split('.')[0] for m in sys.modules}} & set({HEAVY!r})))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "6 []", out.stdout
+
+
+def test_each_grid_point_is_validated_once_per_process(monkeypatch, tmp_path):
+    """The gate validates every grid point once; the sweeper and main then trust it."""
+    from spec.variant import Variant
+    from sweeps.variants import gate, passed, validate_jobs
+
+    calls = []
+    original = Variant.validate
+
+    def counting(self, *args, **kwargs):
+        calls.append(self.key())
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(Variant, "validate", counting)
+    specs = gate(["+sweep=scales", f"output_root={tmp_path}"])
+    assert len(calls) == len(specs) == 6
+    validate_jobs(None, None, [s.overrides for s in specs])  # what the rows sweeper does next
+    assert all(passed(s.overrides)[1] is s for s in specs)  # what main / the launcher use
+    assert len(calls) == 6
