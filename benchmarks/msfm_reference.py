@@ -12,7 +12,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from msfm.layer import CGN, branch_depth
+from msfm.cost import branch_depth
+from msfm.layer import CGN
 
 
 def _resize(x: torch.Tensor, size) -> torch.Tensor:

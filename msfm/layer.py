@@ -18,15 +18,8 @@ from torch import nn
 
 from mmdet.registry import MODELS
 
+from msfm.cost import branch_depth, scaled_size
 from spec.msfm import BlockError, check_block
-
-
-def branch_depth(conv_num: int | str, scale: float) -> int:
-    """Number of CGN ops on the branch of ``scale``: ``2*`` means 2 if scale > 1 else 1."""
-    conv_num = str(conv_num)
-    if conv_num == "2*":
-        return 2 if scale > 1 else 1
-    return int(conv_num)
 
 
 def resize_to(x: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
@@ -57,8 +50,7 @@ class Branch(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         h, w = x.shape[-2:]
-        scaled = (max(1, round(h * self.scale)), max(1, round(w * self.scale)))
-        y = self.cgn(resize_to(x, scaled))  # (N, c, h*s, w*s)
+        y = self.cgn(resize_to(x, scaled_size(h, w, self.scale)))  # (N, c, h*s, w*s)
         return resize_to(y, (h, w))  # (N, c, H, W)
 
 

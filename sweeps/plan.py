@@ -24,8 +24,7 @@ def gpu_hours(gflops: float, variant: Variant, effective_tflops: float) -> float
 def plan(overrides: Sequence[str]) -> tuple[list[dict], object]:
     """One row per grid point (overrides, names, key, params, gflops, gpu_hours), and the
     ``plan`` config node."""
-    from training.model_stats import model_stats
-    from training.plan_stats import planned_stats
+    from sweeps.plan_stats import planned_stats
 
     composed = compose_jobs(overrides)
     sweep_args = set(overrides)
@@ -34,8 +33,12 @@ def plan(overrides: Sequence[str]) -> tuple[list[dict], object]:
         variant = variant_of(cfg)
         key = variant.key()
         if key not in stats:  # e.g. one baseline shared by several rows
-            count = model_stats if cfg.plan.full_build else planned_stats
-            stats[key] = count(variant, *cfg.plan.input_size)
+            if cfg.plan.full_build:  # the reference: build and count the whole detector
+                from training.model_stats import model_stats
+
+                stats[key] = model_stats(variant, *cfg.plan.input_size)
+            else:
+                stats[key] = planned_stats(variant, *cfg.plan.input_size)
         params, gflops = stats[key]
         rows.append(dict(
             overrides=[o for o in job if o not in sweep_args], key=key, variant=names_of(cfg),

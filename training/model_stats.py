@@ -2,22 +2,31 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 from typing import Iterator
 
 from spec.variant import Variant
+
+
+@functools.lru_cache(maxsize=1)  # registering walks all of mmdet: once per process (~1 s)
+def _register() -> None:
+    from mmdet.utils import register_all_modules
+
+    register_all_modules(init_default_scope=True)
+    import msfm.layer  # noqa: F401  (registers MSFM; custom_imports does the same in Runner)
 
 
 def build_model(variant: Variant, device: str = "meta"):
     """Build ``variant``'s detector with mmdet's registry; ``meta`` allocates no memory."""
     import torch
     from mmdet.registry import MODELS
-    from mmdet.utils import register_all_modules
     from mmengine.config import Config
+    from mmengine.registry import init_default_scope
 
     from training.mmdet_config import model_config
 
-    register_all_modules(init_default_scope=True)
-    import msfm.layer  # noqa: F401  (registers MSFM; custom_imports does the same in Runner)
+    _register()
+    init_default_scope("mmdet")  # cheap; a Runner in this process may have switched scopes
 
     cfg: Config = model_config(variant)
     with torch.device(device):

@@ -67,14 +67,18 @@ def test_any_invalid_grid_point_fails_before_output(args, field, tmp_path):
     ("faster_rcnn_r50_fpn_dcn", BEST),
     ("retinanet_r50_fpn", BEST),
 ], ids=["default", "best", "all-positions-cat", "dcn-best", "retinanet-best"])
-def test_planner_equals_full_model_build(detector, overrides, compose_cfg):
+def test_planner_equals_full_model_build(detector, overrides, compose_cfg, tmp_path, monkeypatch):
     """The plan adds MSFM blocks to one baseline build per detector: the numbers must be
-    exactly those of building each variant's whole detector."""
+    exactly those of building each variant's whole detector, measured and from the cache."""
+    monkeypatch.setenv("MSFM_CACHE", str(tmp_path / "cache"))
     from sweeps.variants import variant_of
+    from sweeps.plan_stats import planned_stats
     from training.model_stats import model_stats
-    from training.plan_stats import planned_stats
 
     variant = variant_of(compose_cfg("dataset=coco", f"detector={detector}", *overrides)).validate()
-    fast, full = planned_stats(variant, 640, 480), model_stats(variant, 640, 480)
-    assert fast[0] == full[0]
-    assert fast[1] == pytest.approx(full[1], rel=1e-9)
+    full = model_stats(variant, 640, 480)
+    for _ in ("measured", "cached"):
+        fast = planned_stats(variant, 640, 480)
+        assert fast[0] == full[0]
+        assert fast[1] == pytest.approx(full[1], rel=1e-9)
+    assert len(list((tmp_path / "cache" / "plan").glob("*.json"))) == 1
