@@ -50,7 +50,7 @@ def write_artifact(path: str | os.PathLike, *, image_id, category_id, bbox_xyxy,
     cats, cat_index = np.unique(category_id, return_inverse=True)
     imgs, counts = np.unique(image_id[order], return_counts=True)
     arrays = dict(
-        format=np.array(FORMAT), ann_file=np.array(str(ann_file)),
+        format=np.array(FORMAT), ann_file=np.array(os.path.abspath(ann_file)),
         ann_sha256=np.array(sha256(ann_file) if Path(ann_file).is_file() else ""),
         img_ids=np.asarray(sorted(int(i) for i in img_ids), np.int64),
         det_images=imgs.astype(np.int64), det_counts=counts.astype(np.int32),
