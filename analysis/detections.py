@@ -81,20 +81,24 @@ def load_detections(path: str | Path) -> Detections:
         raise ArtifactError(f"{path.name}: unreadable detections ({type(err).__name__}: {err})") from None
 
 
-@lru_cache(maxsize=4)
 def ground_truth(ann_file: str, expected_sha256: str):
     """The annotation file as a faster-coco-eval ``COCO``; ``ArtifactError`` if it is missing
     or its sha256 differs from the one recorded when the detections were evaluated."""
+    path = Path(ann_file)
+    if not path.is_file():
+        raise ArtifactError(f"annotation file {ann_file} is missing: CIs need the val ground truth")
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    if expected_sha256 and digest != expected_sha256:
+        raise ArtifactError(f"annotation file {ann_file} changed since evaluation (sha256 differs)")
+    return _load(str(path), digest)
+
+
+@lru_cache(maxsize=4)
+def _load(ann_file: str, digest: str):
     import contextlib
     import io
 
     from faster_coco_eval import COCO
 
-    path = Path(ann_file)
-    if not path.is_file():
-        raise ArtifactError(f"annotation file {ann_file} is missing: CIs need the val ground truth")
-    data = path.read_bytes()
-    if expected_sha256 and hashlib.sha256(data).hexdigest() != expected_sha256:
-        raise ArtifactError(f"annotation file {ann_file} changed since evaluation (sha256 differs)")
     with contextlib.redirect_stdout(io.StringIO()):
-        return COCO(str(path))
+        return COCO(ann_file)
