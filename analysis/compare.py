@@ -76,15 +76,19 @@ def compare(results_dir: Path, a: Side, b: Side, metric: str = "bbox", resamples
             seed: int = 0) -> dict:
     """Delta b - a per metric: point, CI, p; plus the images, seeds and B it rests on."""
     from analysis.bootstrap import METRICS
-    from analysis.significance import replicates
+    from analysis.replicates import replicates
 
-    reps = {}
     for name, side in (("a", a), ("b", b)):
         missing = [r["key"] for r in side.runs if not isinstance(r.get("detections"), str)]
         if missing:
             raise UsageError(f"{name}={side.spec!r}: run(s) {', '.join(missing)} have no stored detections "
                              "(records written before detections were kept): no CI possible")
-        reps[name] = [replicates(results_dir / r["detections"], metric, resamples, seed) for r in side.runs]
+    paths = [results_dir / r["detections"] for side in (a, b) for r in side.runs]
+    computed = replicates(paths, metric, resamples, seed)
+    errors = [str(e) for e in computed if isinstance(e, Exception)]
+    if errors:
+        raise UsageError(errors[0])
+    reps = {"a": computed[:len(a.runs)], "b": computed[len(a.runs):]}
     sets = {(len(ids), int(ids.sum()), sha) for ids, sha, _ in reps["a"] + reps["b"]}
     if len(sets) > 1:
         raise UsageError("a and b were evaluated on different val sets: a paired comparison is impossible")

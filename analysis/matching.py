@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import io
 from dataclasses import dataclass
+from itertools import chain
 
 import numpy as np
 
@@ -73,12 +74,19 @@ def match(coco_gt, results, iou_type: str, image_ids=None) -> Matched:
     p = ev.params
     assert list(p.areaRngLbl) == list(AREAS) and len(p.iouThrs) == IOU_THRESHOLDS
     n_img, n_cat, n_area, T = len(p.imgIds), len(p.catIds), len(AREAS), IOU_THRESHOLDS
-    states = [e.__getstate__() for e in ev._evalImgs_cpp]  # order: category, area, image
-    det_count = np.fromiter((len(s[2]) for s in states), np.int64, len(states))
-    gt_valid = np.fromiter((len(s[3]) - sum(s[3]) for s in states), np.int64, len(states))
-    scores = np.fromiter((x for s in states for x in s[2]), np.float64, int(det_count.sum()))
-    matched = np.fromiter((x != 0 for s in states for x in s[0]), bool, T * int(det_count.sum()))
-    ignored = np.fromiter((x for s in states for x in s[4]), bool, T * int(det_count.sum()))
+    # C++ results are only readable through pickling (__getstate__), ~15 us each: skip the
+    # (category, image) pairs without ground truth or detections, whose results are empty
+    present = _present(ev, n_img, n_cat)
+    where = np.flatnonzero(np.repeat(present, n_area, axis=0).reshape(-1))  # order: category, area, image
+    evals = ev._evalImgs_cpp
+    states = [evals[k].__getstate__() for k in where]
+    det_count = np.zeros(n_cat * n_area * n_img, np.int64)
+    gt_valid = np.zeros_like(det_count)
+    det_count[where] = [len(s[2]) for s in states]
+    gt_valid[where] = [len(s[3]) - sum(s[3]) for s in states]
+    scores = np.array(list(chain.from_iterable(s[2] for s in states)), np.float64)
+    matched = np.array(list(chain.from_iterable(s[0] for s in states)), np.int64) != 0
+    ignored = np.array(list(chain.from_iterable(s[4] for s in states)), bool)
     # each state holds T x n_det matches (threshold-major): gather them into (n_det_total, T)
     start = np.repeat(np.cumsum(det_count) - det_count, det_count)
     local = np.arange(det_count.sum()) - start
@@ -103,3 +111,15 @@ def match(coco_gt, results, iou_type: str, image_ids=None) -> Matched:
         gt_img=np.tile(np.arange(n_img, dtype=np.int32), n_cat * n_area)[has_gt],
         gt_count=gt_valid[has_gt].astype(np.int32),
     )
+
+
+def _present(ev, n_img: int, n_cat: int) -> np.ndarray:
+    """(categories, images) True where the pair has ground truth or detections."""
+    img_index = {int(i): k for k, i in enumerate(ev.params.imgIds)}
+    cat_index = {int(c): k for k, c in enumerate(ev.params.catIds)}
+    out = np.zeros((n_cat, n_img), bool)
+    for coco in (ev.cocoGt, ev.cocoDt):
+        pairs = [(cat_index.get(a["category_id"]), img_index.get(a["image_id"])) for a in coco.anns.values()]
+        pairs = np.array([p for p in pairs if None not in p], np.int64).reshape(-1, 2)
+        out[pairs[:, 0], pairs[:, 1]] = True
+    return out

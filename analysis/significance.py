@@ -11,12 +11,11 @@ from __future__ import annotations
 import logging
 import math
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from analysis.detections import ArtifactError, ground_truth, load_detections
+from analysis.replicates import replicates
 from analysis.resampling import percentile_ci, seed_mean, seeds_needed, two_sided_p
 from analysis.spec import COLUMNS, TableSpec, match_key
 
@@ -40,24 +39,6 @@ class Evidence:
     problems: list[str] = field(default_factory=list)
 
 
-_CACHE: dict = {}  # (artifact, mtime, metric, resamples, seed) -> (image ids, replicates (6, B+1))
-
-
-def replicates(path: Path, metric: str, resamples: int, seed: int):
-    """(val image ids, ground-truth sha, (6, 1 + B) APs): column 0 all weights 1, then B resamples."""
-    from analysis.bootstrap import coco_ap, resample_weights  # numba: only when there is work
-    from analysis.matching import match
-
-    key = (str(path), path.stat().st_mtime_ns, metric, resamples, seed)
-    if key not in _CACHE:
-        dets = load_detections(path)
-        gt = ground_truth(dets.ann_file, dets.ann_sha256)
-        m = match(gt, dets.results(metric), metric, dets.img_ids if len(dets.img_ids) else None)
-        weights = np.hstack([np.ones((len(m.image_ids), 1)), resample_weights(len(m.image_ids), resamples, seed)])
-        _CACHE[key] = (m.image_ids, dets.ann_sha256, coco_ap(m, weights))
-    return _CACHE[key]
-
-
 def _runs(frame: pd.DataFrame, match_: str, metric: str) -> list:
     """Artifact paths (None where a run has none) of a variant's finished runs, one per seed."""
     done = frame[(frame["match"] == match_) & (frame["status"] == "finished") & frame[f"{metric}_AP"].notna()].copy()
@@ -78,14 +59,15 @@ def add_intervals(spec: TableSpec, table: pd.DataFrame, frame: pd.DataFrame, res
     val_set, boots, runs_per_row, img_only = None, {}, [], {}
     needed = {r["variant"] for _, r in table.iterrows() if r["state"] == "finished"}
     needed |= {match_key(False, r.detector, {}) for p in spec.parts for r in p.rows}
-    for variant in sorted(needed):
-        paths = _runs(frame, variant, spec.metric)
-        if not paths or any(not isinstance(p, str) for p in paths):
-            continue
-        try:
-            reps = [replicates(Path(p), spec.metric, resamples, seed) for p in paths]
-        except (ArtifactError, OSError) as err:
-            ev.problems.append(str(err))
+    runs = {v: _runs(frame, v, spec.metric) for v in sorted(needed)}
+    runs = {v: p for v, p in runs.items() if p and all(isinstance(x, str) for x in p)}
+    computed = replicates([p for paths in runs.values() for p in paths], spec.metric, resamples, seed)
+    by_path = dict(zip([p for paths in runs.values() for p in paths], computed))
+    for variant, paths in runs.items():
+        reps = [by_path[p] for p in paths]
+        errors = [r for r in reps if isinstance(r, Exception)]
+        if errors:
+            ev.problems += [str(e) for e in errors if str(e) not in ev.problems]
             continue
         sets = {(len(ids), int(ids.sum()), sha) for ids, sha, _ in reps}
         val_set = val_set or next(iter(sets))

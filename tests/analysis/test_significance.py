@@ -18,12 +18,12 @@ B = 200  # enough to separate "no better" from "clearly better" on 150 images
 
 def add_run(results, gt_path, gt, quality, det_seed, msfm=True, seed=0, **fields):
     """A finished record with stored detections of the given quality (AP in the record: ours)."""
-    from analysis.significance import replicates
+    from analysis.replicates import replicates
 
     dets = make_detections(gt, quality=quality, seed=det_seed)
     art = write_artifact(results / f"{det_seed}.tmp.npz", ann_file=str(gt_path),
                          img_ids=[i["id"] for i in gt["images"]], **dets)
-    ap = list(replicates(art, "bbox", 1, 0)[2][:, 0])  # the record's metrics: COCO AP of these detections
+    ap = list(replicates([art], "bbox", 1, 0)[0][2][:, 0])  # the record's metrics: COCO AP of these detections
     rec = make_record("faster_rcnn_r50_fpn", msfm, seed=seed, dataset="synthetic", ap=ap, **fields)
     rec["variant"]["schedule"] = "smoke"
     rec["detections"] = f"{rec['key']}.dets.npz"
@@ -100,13 +100,13 @@ def test_compiles_with_pdflatex(table2, tmp_path):
 
 
 def test_missing_ground_truth_means_no_ci_not_a_crash(store, tmp_path):
-    from analysis.significance import _CACHE
+    from analysis.replicates import clear_cache
     from analysis.tables import run
 
     root, gt_path = store
     moved = gt_path.with_suffix(".moved")
     gt_path.rename(moved)
-    _CACHE.clear()
+    clear_cache()
     try:
         table = run(parse_args([f"results_dir={root / 'results'}", f"out_dir={tmp_path}", "plots=false",
                                 "bootstrap=20", "+sweep=scales"]))["table2"]
