@@ -58,7 +58,7 @@ def footnote(ev: Evidence) -> list[str]:
         only = " (one seed per row: the CI covers val-set noise only)" if ev.seeds[1] == 1 else ""
         lines.append(f"Delta AP vs. the baseline with its 95% CI: paired bootstrap over the {ev.images} "
                      f"val images, seeds resampled too where a row has several; B = {ev.resamples}, "
-                     f"{seeds} seed(s) per row{only}. DAGGER: the CI excludes 0; grey: it does not.")
+                     f"{seeds} seed(s) per row{only}. DAGGER: the CI excludes 0; GREY: it does not.")
         if ev.noise_floor is not None:
             lines.append(f"Noise floor: {ev.noise_floor:.1f} AP (median half-width of the Delta AP CIs; "
                          f"a smaller |Delta AP| is not resolved by this val set).")
@@ -74,5 +74,5 @@ def footnote(ev: Evidence) -> list[str]:
         lines.append(f"Seeds needed to resolve Delta AP = {ev.resolve:g}: {ev.seeds_for_resolve} per row "
                      f"(seed std {ev.sigma_seed:.2f} AP, val-set std {ev.sigma_images:.2f} AP).")
     if ev.problems:
-        lines.append("CI shown as -- where: " + "; ".join(ev.problems) + ".")
+        lines.append("No CI where: " + "; ".join(ev.problems) + ".")
     return lines

@@ -55,4 +55,5 @@ def print_table(spec: TableSpec, frame: pd.DataFrame, console=None, text: TableT
                       "(synthetic data and/or smoke schedule).[/bold red]")
     console.print(table)
     for line in (text.footnote if text else []):
-        console.print(f"[dim]{escape(line.replace('Delta AP', 'ΔAP').replace('DAGGER', '†'))}[/dim]")
+        line = line.replace("Delta AP", "ΔAP").replace("DAGGER", "†").replace("GREY", "dimmed")
+        console.print(f"[dim]{escape(line)}[/dim]")

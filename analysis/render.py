@@ -137,7 +137,7 @@ def to_tex(spec: TableSpec, frame: pd.DataFrame, text: TableText | None = None) 
     lines += [r"\bottomrule", r"\end{tabular}}"]
     if text and text.footnote:
         notes = " ".join(tex_escape(n).replace("Delta AP", r"$\Delta$AP").replace("DAGGER", r"$^\dagger$")
-                         .replace(" grey", r" \textcolor{gray}{grey}") for n in text.footnote)
+                         .replace("GREY", r"\textcolor{gray}{grey}") for n in text.footnote)
         lines += [r"\par\smallskip", rf"{{\footnotesize {notes}\par}}"]
     lines += [r"\end{table}", ""]
     return "\n".join(lines)
@@ -164,7 +164,7 @@ def to_markdown(spec: TableSpec, frame: pd.DataFrame, text: TableText | None = N
     head = ["Name", *MD_HEAD, *(f"paper {h}" for h in MD_HEAD if paper)]
     lines = [f"### {spec.name}: {(text.caption if text else spec.caption).replace('--', '—')}", ""]
     if text and text.pipeline_check:
-        lines += ["**PIPELINE CHECK -- these numbers are not evidence about MSFM.**", ""]
+        lines += ["**PIPELINE CHECK — these numbers are not evidence about MSFM.**", ""]
     lines += ["| " + " | ".join(head) + " |", "|" + "---|" + "---:|" * (len(head) - 1)]
     several = frame["part"].nunique() > 1
     for part, rows in frame.groupby("part", sort=False):
@@ -176,8 +176,8 @@ def to_markdown(spec: TableSpec, frame: pd.DataFrame, text: TableText | None = N
                 vals += cells(row, bold.loc[idx], "paper_", "md")
             lines.append("| " + " | ".join([row_name(row, "md"), *vals]) + " |")
     if text and text.footnote:
-        lines += [""] + [n.replace("Delta AP", "ΔAP").replace("DAGGER", "†").replace("--", "—")
-                         for n in text.footnote]
+        lines += [""] + [n.replace("Delta AP", "ΔAP").replace("DAGGER", "†").replace("GREY", "no mark")
+                         .replace("--", "—") for n in text.footnote]
     return "\n".join(lines) + "\n"
 
 
