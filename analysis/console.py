@@ -7,7 +7,7 @@ import re
 import pandas as pd
 
 from analysis.captions import TableText
-from analysis.render import MD_HEAD, bold_mask, cells, has_paper
+from analysis.render import MD_HEAD, bold_mask, cells, has_paper, significance
 from analysis.spec import TableSpec
 
 _BOLD = re.compile(r"\*\*(.+?)\*\*")
@@ -44,7 +44,7 @@ def print_table(spec: TableSpec, frame: pd.DataFrame, console=None, text: TableT
                 theirs = cells(row, bold.loc[idx], "paper_", "md")
                 vals += [theirs[0], theirs[-1]]
             vals = [_BOLD.sub(r"[bold green]\1[/bold green]", v).replace(" ± ", "±") for v in vals]
-            if row.get("significant") is False:
+            if significance(row) is False:
                 vals[7] = f"[dim]{vals[7]}[/dim]"
             name = escape(row["name"])
             if row["state"] != "finished":

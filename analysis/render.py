@@ -87,10 +87,16 @@ def ci_text(row: pd.Series) -> str:
     return f"[{lo:+.1f}, {hi:+.1f}]" if _ok(lo) and _ok(hi) else "[—]"
 
 
+def significance(row: pd.Series) -> bool | None:
+    """Whether the row's Delta AP CI excludes 0; None without a CI."""
+    sig = row.get("significant")
+    return None if sig is None or (isinstance(sig, float) and math.isnan(sig)) else bool(sig)
+
+
 def delta_with_ci(row: pd.Series, text: str, style: str) -> str:
     """Our Delta AP cell: CI and dagger (md), or dagger / grey by significance (tex)."""
-    sig = row.get("significant")
-    known = sig is not None and not (isinstance(sig, float) and math.isnan(sig))
+    sig = significance(row)
+    known = sig is not None
     if style == "tex":
         if not known:
             return text
