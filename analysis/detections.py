@@ -30,6 +30,7 @@ class Detections:
     bbox_xyxy: np.ndarray  # float32, exactly the model's output
     score: np.ndarray  # float32
     masks: list[dict] | None  # RLE dicts, Mask R-CNN only
+    mask_score: np.ndarray | None = None  # float32, only for models that score masks separately
 
     def __len__(self) -> int:
         return len(self.score)
@@ -40,16 +41,18 @@ class Detections:
         return np.stack([b[:, 0], b[:, 1], b[:, 2] - b[:, 0], b[:, 3] - b[:, 1]], 1)
 
     def results(self, iou_type: str) -> list[dict]:
-        """COCO-format results for ``COCO.loadRes``, as mmdet's ``results2json`` writes them
-        (segm results keep their box too: COCO then takes the box area, as it did for mmdet)."""
+        """COCO-format results for ``COCO.loadRes``, as mmdet's ``CocoMetric`` hands them over:
+        segm results without their box (so COCO takes the mask's area) and with the mask score
+        where the model has one."""
         if iou_type == "segm" and self.masks is None:
             raise ArtifactError(f"{self.path.name}: no masks stored, cannot evaluate segm")
-        rows = zip(self.image_id.tolist(), self.category_id.tolist(), self.score.tolist(),
-                   self.bbox_xywh().tolist())
         if iou_type == "bbox":
+            rows = zip(self.image_id.tolist(), self.category_id.tolist(), self.score.tolist(),
+                       self.bbox_xywh().tolist())
             return [dict(image_id=i, category_id=c, score=s, bbox=b) for i, c, s, b in rows]
-        return [dict(image_id=i, category_id=c, score=s, bbox=b, segmentation=m)
-                for (i, c, s, b), m in zip(rows, self.masks)]
+        scores = self.mask_score if self.mask_score is not None else self.score
+        rows = zip(self.image_id.tolist(), self.category_id.tolist(), scores.tolist(), self.masks)
+        return [dict(image_id=i, category_id=c, score=s, segmentation=dict(m)) for i, c, s, m in rows]
 
 
 def _unshuffle(planes: np.ndarray) -> np.ndarray:
@@ -74,7 +77,7 @@ def load_detections(path: str | Path) -> Detections:
                 img_ids=z["img_ids"], image_id=image_id,
                 category_id=z["categories"][z["category_index"]],
                 bbox_xyxy=_unshuffle(z["bbox_xyxy"]).reshape(-1, 4), score=_unshuffle(z["score"]),
-                masks=masks)
+                masks=masks, mask_score=_unshuffle(z["mask_score"]) if "mask_score" in z else None)
     except (OSError, KeyError, ValueError, zipfile.BadZipFile) as err:
         if isinstance(err, ArtifactError):
             raise

@@ -36,13 +36,14 @@ def shuffle_bytes(a: np.ndarray) -> np.ndarray:
 
 
 def write_artifact(path: str | os.PathLike, *, image_id, category_id, bbox_xyxy, score,
-                   ann_file: str, img_ids, masks: list[dict] | None = None) -> Path:
+                   ann_file: str, img_ids, masks: list[dict] | None = None, mask_score=None) -> Path:
     """Write the detections atomically to ``path`` (temp file + ``os.replace``); return it.
 
     ``bbox_xyxy`` are the model's float32 corners (COCOeval's xywh is recomputed from them
     exactly as mmdet does); detections are stored grouped by (image, category) in their
     original order within a group, which keeps COCOeval's tie order. ``img_ids``: the images
-    the metric evaluated, with or without detections. ``masks``: RLE dicts (Mask R-CNN).
+    the metric evaluated, with or without detections. ``masks``: RLE dicts (Mask R-CNN);
+    ``mask_score``: the segm scores where the model scores masks apart from boxes.
     """
     path = Path(path)
     image_id, category_id = np.asarray(image_id, np.int64), np.asarray(category_id, np.int64)
@@ -66,6 +67,8 @@ def write_artifact(path: str | os.PathLike, *, image_id, category_id, bbox_xyxy,
             mask_offsets=np.cumsum([0] + [len(c) for c in counts_b]).astype(np.int64),
             mask_counts=np.frombuffer(b"".join(counts_b), np.uint8),
         )
+    if mask_score is not None:
+        arrays["mask_score"] = shuffle_bytes(np.asarray(mask_score, np.float32)[order])
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
@@ -105,16 +108,18 @@ def register_metric():
         def _write(self, preds: list[dict]) -> None:
             n = [len(p["labels"]) for p in preds]
             labels = np.concatenate([np.asarray(p["labels"], np.int64) for p in preds] or [[]])
-            masks = None
+            masks = mask_score = None
             if preds and all("masks" in p for p in preds):
                 masks = [m for p in preds for m in p["masks"]]
+            if preds and all("mask_scores" in p for p in preds):
+                mask_score = np.concatenate([np.asarray(p["mask_scores"], np.float32) for p in preds])
             write_artifact(
                 self.detections_file,
                 image_id=np.repeat([p["img_id"] for p in preds], n),
                 category_id=np.asarray(self.cat_ids, np.int64)[labels] if len(labels) else labels,
                 bbox_xyxy=np.concatenate([np.asarray(p["bboxes"], np.float32).reshape(-1, 4) for p in preds] or [np.zeros((0, 4))]),
                 score=np.concatenate([np.asarray(p["scores"], np.float32) for p in preds] or [[]]),
-                ann_file=self.ann_path, img_ids=self.img_ids, masks=masks)
+                ann_file=self.ann_path, img_ids=self.img_ids, masks=masks, mask_score=mask_score)
 
     METRICS.register_module(module=DetectionsCocoMetric)
     return DetectionsCocoMetric
