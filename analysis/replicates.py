@@ -7,8 +7,10 @@ by (artifact, mtime, metric, B, seed), so tables sharing runs compute them once.
 """
 from __future__ import annotations
 
+import logging
 import multiprocessing
 import os
+import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
@@ -17,6 +19,7 @@ import numpy as np
 from analysis.detections import ArtifactError, ground_truth, load_detections
 
 _CACHE: dict = {}
+log = logging.getLogger(__name__)
 
 
 def match_artifact(path: str, metric: str):
@@ -42,7 +45,13 @@ def replicates(paths: list, metric: str, resamples: int, seed: int) -> list:
         except OSError as err:
             keys[p] = ArtifactError(f"{Path(p).name}: missing ({err.strerror})")
     todo = sorted({p for p, k in keys.items() if not isinstance(k, Exception) and k not in _CACHE})
-    for path, result in zip(todo, _match_all(todo, metric)):
+    if not todo:
+        return [keys[p] if isinstance(keys[p], Exception) else _CACHE[keys[p]] for p in paths]
+    start = time.perf_counter()
+    matched = _match_all(todo, metric)
+    log.info("matched %d run(s) (%s) in %.1f s; resampling B=%d", len(todo), metric,
+             time.perf_counter() - start, resamples)
+    for path, result in zip(todo, matched):
         if not isinstance(result, Exception):
             m, sha = result
             weights = np.hstack([np.ones((len(m.image_ids), 1)),
