@@ -8,7 +8,6 @@ several). Rows whose runs lack detections, or whose ground truth is gone, get no
 """
 from __future__ import annotations
 
-import logging
 import math
 from dataclasses import dataclass, field
 
@@ -19,8 +18,6 @@ from analysis.replicates import replicates
 from analysis.resampling import percentile_ci, seed_mean, seeds_needed, two_sided_p
 from analysis.spec import COLUMNS, TableSpec, match_key
 
-log = logging.getLogger(__name__)
-METHOD = "paired bootstrap over val images (seeds resampled too where a row has several), percentile 95% CI"
 
 
 @dataclass
@@ -101,7 +98,8 @@ def add_intervals(spec: TableSpec, table: pd.DataFrame, frame: pd.DataFrame, res
         ev.problems.append(f"{missing} row(s) without stored detections")
     if boots:
         ev.images, ev.seeds = val_set[0], (min(runs_per_row), max(runs_per_row))
-    halves = ((table["delta_AP_hi"] - table["delta_AP_lo"]) / 2).dropna()
+    unique = table.drop_duplicates("variant")  # a variant shown in several parts counts once
+    halves = ((unique["delta_AP_hi"] - unique["delta_AP_lo"]) / 2).dropna()
     ev.noise_floor = float(halves.median()) if len(halves) else None
     sig = [v for k, v in img_only.items() if isinstance(k, tuple)]
     ev.sigma_images = float(np.median(sig)) if sig else None
@@ -118,7 +116,8 @@ def spec_detector(spec: TableSpec, row: pd.Series) -> str:
 
 
 def _pooled_seed_std(table: pd.DataFrame) -> float | None:
-    rows = table[(table["n"] >= 2) & table["AP_std"].notna()]
+    rows = table.drop_duplicates("variant")
+    rows = rows[(rows["n"] >= 2) & rows["AP_std"].notna()]
     dof = (rows["n"] - 1).sum()
     return float(math.sqrt(((rows["n"] - 1) * rows["AP_std"] ** 2).sum() / dof)) if dof else None
 
