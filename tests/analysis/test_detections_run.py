@@ -14,8 +14,7 @@ def test_real_run_writes_detections_that_reproduce_its_ap(tmp_path):
     from analysis.replicates import replicates
     from analysis.tables import run
 
-    proc = sweeps_run(tmp_path, "msfm.enabled=false", "schedule.epochs=2", "schedule.milestones=[2]",
-                      "schedule.val_interval=2", "dataset.num_val=6")
+    proc = sweeps_run(tmp_path, "msfm.enabled=false", "dataset.num_val=6")
     assert proc.returncode == 0, proc.stderr[-3000:]
     results = tmp_path / "results"
     (record,) = [json.loads(p.read_text()) for p in results.glob("*.json")]
