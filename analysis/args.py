@@ -49,8 +49,9 @@ def _number(key: str, value: str, kind, low: float):
         number = kind(value)
     except ValueError:
         number = None
-    if number is None or number < low:
-        raise UsageError(f"{key}={value!r}: expected a {kind.__name__} >= {low}")
+    if number is None or number < low or (kind is float and number <= low):
+        what = f"a number > {low:g}" if kind is float else f"a whole number >= {low}"
+        raise UsageError(f"{key}={value!r}: expected {what}")
     return number
 
 
