@@ -61,8 +61,12 @@ def replicates(paths: list, metric: str, resamples: int, seed: int) -> list:
     return [keys[p] if isinstance(keys[p], Exception) else _CACHE[keys[p]] for p in paths]
 
 
+SERIAL_BYTES = 4_000_000  # below this much stored detections, starting workers costs more than it saves
+
+
 def _match_all(paths: list[str], metric: str) -> list:
-    workers = min(len(paths), os.cpu_count() or 1)
+    small = sum(Path(p).stat().st_size for p in paths) < SERIAL_BYTES
+    workers = 1 if small else min(len(paths), os.cpu_count() or 1)
     if workers <= 1:
         return [_safe(p, metric) for p in paths]
     with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
