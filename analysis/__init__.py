@@ -1,6 +1,8 @@
 """Result analysis for the MSFM ablation sweeps: records -> paper tables, plots, wandb summary.
 
-Reads only the results store (one JSON record per variant run) and the paper's reference
-values in ``paper_values.yaml``; never imports torch, mmdet or the training code.
-Entry point: ``python -m analysis.tables results_dir=PATH [+sweep=NAME]``.
+Reads only the results store (one JSON record per variant run, plus each run's stored val
+detections for the confidence intervals, docs/detections.md) and the paper's reference values
+in ``paper_values.yaml``; never imports torch, mmdet or the training code.
+Entry points: ``python -m analysis.tables results_dir=PATH [+sweep=NAME]`` and
+``python -m analysis.compare results_dir=PATH a=SPEC b=SPEC``.
 """

@@ -5,10 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-ALLOWED = ("results_dir", "sweep", "out_dir", "dataset", "paper", "plots", "wandb", "pdf")
+ALLOWED = ("results_dir", "sweep", "out_dir", "dataset", "paper", "plots", "wandb", "pdf",
+           "bootstrap", "bootstrap_seed", "resolve")
 USAGE = (
     "usage: python -m analysis.tables results_dir=PATH [+sweep=NAME] [out_dir=PATH] "
-    "[dataset=NAME] [paper=true|false] [plots=true|false] [wandb=true|false] [pdf=true|false]"
+    "[dataset=NAME] [paper=true|false] [plots=true|false] [wandb=true|false] [pdf=true|false] "
+    "[bootstrap=1000 (resamples, 0: off)] [bootstrap_seed=0] [resolve=0.2 (AP)]"
 )
 _TRUE, _FALSE = ("true", "yes", "1", "on"), ("false", "no", "0", "off")
 
@@ -29,6 +31,9 @@ class Options:
     plots: bool = True
     wandb: bool = False
     pdf: bool = False  # also compile each table with pdflatex (when installed)
+    bootstrap: int = 1000  # resamples B of the val images for every CI; 0 turns CIs off
+    bootstrap_seed: int = 0  # seeds the resampling: same seed, same CIs
+    resolve: float = 0.2  # the Delta AP the "seeds needed" line is computed for
 
 
 def _bool(key: str, value: str) -> bool:
@@ -37,6 +42,17 @@ def _bool(key: str, value: str) -> bool:
     if value.lower() in _FALSE:
         return False
     raise UsageError(f"{key}={value!r}: expected true or false")
+
+
+def _number(key: str, value: str, kind, low: float):
+    try:
+        number = kind(value)
+    except ValueError:
+        number = None
+    if number is None or number < low or (kind is float and number <= low):
+        what = f"a number > {low:g}" if kind is float else f"a whole number >= {low}"
+        raise UsageError(f"{key}={value!r}: expected {what}")
+    return number
 
 
 def parse_args(argv: list[str], sweeps: tuple[str, ...] = ()) -> Options:
@@ -64,4 +80,6 @@ def parse_args(argv: list[str], sweeps: tuple[str, ...] = ()) -> Options:
         sweep=sweep,
         dataset=values.get("dataset") or None,
         **{k: _bool(k, values[k]) for k in ("paper", "plots", "wandb", "pdf") if k in values},
+        **{k: _number(k, values[k], kind, low) for k, kind, low in
+           (("bootstrap", int, 0), ("bootstrap_seed", int, 0), ("resolve", float, 0.0)) if k in values},
     )

@@ -10,6 +10,9 @@ from analysis.spec import COLUMNS, TableSpec, load_specs, match_key, paper_basel
 _RANK = {"failed": 0, "pending": 1, "running": 2, "finished": 3}
 _STATE = {v: k for k, v in _RANK.items()}
 NOT_EVALUABLE = "not evaluable"
+# filled by analysis.significance where runs kept their detections; missing (—) otherwise
+CI_COLUMNS = (*(f"{c}_{e}" for c in COLUMNS for e in ("lo", "hi")), "delta_AP_lo", "delta_AP_hi",
+              "delta_AP_p", "significant")
 
 
 def summarize(frame: pd.DataFrame, metric: str) -> pd.DataFrame:
@@ -75,7 +78,7 @@ def build_table(spec: TableSpec, stats: pd.DataFrame, paper: bool = True) -> pd.
     frame = pd.DataFrame(rows)
     floats = [c for c in frame.columns if c not in ("part", "name", "label", "variant", "baseline", "state", "n")]
     frame[floats] = frame[floats].astype(float)
-    return frame
+    return empty_columns(frame)
 
 
 def _delta(vals: dict, base: dict) -> float | None:
@@ -89,3 +92,10 @@ def build_tables(specs: dict[str, TableSpec], frame: pd.DataFrame, paper: bool =
     stats = {m: summarize(frame, m) for m in {s.metric for s in specs.values()}}
     return {name: build_table(spec, stats[spec.metric], paper) for name, spec in specs.items()}
 
+
+def empty_columns(table: pd.DataFrame) -> pd.DataFrame:
+    """Add the CI columns (all missing) so every table has the same schema."""
+    for col in CI_COLUMNS:
+        if col not in table:
+            table[col] = pd.Series([None] * len(table), dtype=object) if col == "significant" else float("nan")
+    return table

@@ -6,14 +6,16 @@ import re
 
 import pandas as pd
 
-from analysis.render import MD_HEAD, bold_mask, cells, has_paper
+from analysis.captions import TableText
+from analysis.render import MD_HEAD, bold_mask, cells, has_paper, significance
 from analysis.spec import TableSpec
 
 _BOLD = re.compile(r"\*\*(.+?)\*\*")
 
 
-def print_table(spec: TableSpec, frame: pd.DataFrame, console=None) -> None:
-    """Render one table as a rich Table (parts as sections, best values bold green)."""
+def print_table(spec: TableSpec, frame: pd.DataFrame, console=None, text: TableText | None = None) -> None:
+    """Render one table as a rich Table (parts as sections, best values bold green; a Delta AP
+    whose CI excludes 0 with a dagger, one whose CI does not dimmed), caption and footnote."""
     from rich.console import Console
     from rich.markup import escape
     from rich.table import Table
@@ -24,13 +26,13 @@ def print_table(spec: TableSpec, frame: pd.DataFrame, console=None) -> None:
             console = Console(width=160)
     paper = has_paper(frame)
     bold = bold_mask(frame).join(bold_mask(frame, "paper_")) if paper else bold_mask(frame)
-    table = Table(title=f"{spec.name}: {spec.caption}", title_justify="left")
+    table = Table(title=f"{spec.name}: {escape(text.caption if text else spec.caption)}", title_justify="left")
     table.add_column("Name", no_wrap=True)
     for head in MD_HEAD:
         table.add_column(head, justify="right", no_wrap=True)
     if paper:
-        table.add_column("paper AP", justify="right", style="dim", no_wrap=True)
-        table.add_column("paper ΔAP", justify="right", style="dim", no_wrap=True)
+        table.add_column("paper's AP", justify="right", style="dim", no_wrap=True)
+        table.add_column("paper's ΔAP", justify="right", style="dim", no_wrap=True)
     several = frame["part"].nunique() > 1
     for part, rows in frame.groupby("part", sort=False):
         if part and several:
@@ -42,8 +44,16 @@ def print_table(spec: TableSpec, frame: pd.DataFrame, console=None) -> None:
                 theirs = cells(row, bold.loc[idx], "paper_", "md")
                 vals += [theirs[0], theirs[-1]]
             vals = [_BOLD.sub(r"[bold green]\1[/bold green]", v).replace(" ± ", "±") for v in vals]
+            if significance(row) is False:
+                vals[7] = f"[dim]{vals[7]}[/dim]"
             name = escape(row["name"])
             if row["state"] != "finished":
                 name += f" [yellow]({row['state']})[/yellow]"
             table.add_row(name, *vals)
+    if text and text.pipeline_check:
+        console.print("[bold red]PIPELINE CHECK -- these numbers are not evidence about MSFM "
+                      "(synthetic data and/or smoke schedule).[/bold red]")
     console.print(table)
+    for line in (text.footnote if text else []):
+        line = line.replace("Delta AP", "ΔAP").replace("DAGGER", "†").replace("GREY", "dimmed")
+        console.print(f"[dim]{escape(line)}[/dim]")

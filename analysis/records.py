@@ -24,7 +24,7 @@ METRICS = ("bbox", "segm")
 SUFFIXES = dict(zip(("mAP", "mAP_50", "mAP_75", "mAP_s", "mAP_m", "mAP_l"), COLUMNS, strict=True))
 FRAME_COLUMNS = (
     "file", "key", "sweep", "status", "match", "detector", "msfm", "dataset", "schedule",
-    "seed", "params", "updated", *(f"{m}_{c}" for m in METRICS for c in COLUMNS),
+    "seed", "params", "updated", "detections", *(f"{m}_{c}" for m in METRICS for c in COLUMNS),
 )
 
 
@@ -79,6 +79,8 @@ def _row(path: Path, rec: dict) -> dict:
         "seed": rec.get("seed"),
         "params": _number(rec.get("params")),
         "updated": str(rec.get("updated") or ""),
+        # stored detections (relative to the results dir), absent in records before they existed
+        "detections": str(path.parent / rec["detections"]) if isinstance(rec.get("detections"), str) else None,
     }
     for metric in METRICS:
         for suffix, col in SUFFIXES.items():

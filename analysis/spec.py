@@ -51,6 +51,7 @@ class TableSpec:
     metric: str
     parts: tuple[PartSpec, ...]
     sweeps: tuple[str, ...] = field(default=())
+    paper_setup: str = "COCO minival, 1x schedule"  # the paper's dataset and schedule
 
 
 def match_key(msfm: bool, detector: str, fields: dict[str, str]) -> str:
@@ -90,7 +91,8 @@ def load_specs(path: Path = PAPER_VALUES) -> dict[str, TableSpec]:
             rows = tuple(_row(r, detector, base) for r in part["rows"])
             parts.append(PartSpec(part.get("name", ""), part.get("sweep"), rows))
         sweeps = tuple(dict.fromkeys(p.sweep for p in parts if p.sweep))
-        specs[name] = TableSpec(name, table["caption"], table["metric"], tuple(parts), sweeps)
+        specs[name] = TableSpec(name, table["caption"], table["metric"], tuple(parts), sweeps,
+                                table.get("paper_setup", TableSpec.paper_setup))
     return specs
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 import pandas as pd
 
 from analysis.args import USAGE, Options, UsageError, parse_args
+from analysis.captions import TableText, table_text
 from analysis.collect import build_tables
 from analysis.records import load_records, select_dataset
 from analysis.render import to_csv, to_markdown, to_standalone, to_tex
@@ -19,13 +20,13 @@ from analysis.spec import TableSpec, load_specs, sweep_tables
 log = logging.getLogger("analysis")
 
 
-def write_table(spec: TableSpec, frame: pd.DataFrame, out_dir: Path) -> list[Path]:
+def write_table(spec: TableSpec, frame: pd.DataFrame, out_dir: Path, text: TableText | None = None) -> list[Path]:
     """Write ``<table>.tex``, ``<table>_standalone.tex``, ``.md`` and ``.csv`` into ``out_dir``."""
     out_dir.mkdir(parents=True, exist_ok=True)
     texts = {
-        f"{spec.name}.tex": to_tex(spec, frame),
+        f"{spec.name}.tex": to_tex(spec, frame, text),
         f"{spec.name}_standalone.tex": to_standalone(f"{spec.name}.tex"),
-        f"{spec.name}.md": to_markdown(spec, frame),
+        f"{spec.name}.md": to_markdown(spec, frame, text),
         f"{spec.name}.csv": to_csv(frame),
     }
     for file, text in texts.items():
@@ -52,8 +53,9 @@ def run(opts: Options, console=None) -> dict[str, pd.DataFrame]:
                     f" for dataset={opts.dataset}" if opts.dataset else "")
     tables = build_tables(chosen, frame, paper=opts.paper)
     for name, table in tables.items():
-        write_table(chosen[name], table, opts.out_dir)
-        print_table(chosen[name], table, console)
+        text = table_text(chosen[name], frame, _intervals(chosen[name], table, frame, opts))
+        write_table(chosen[name], table, opts.out_dir, text)
+        print_table(chosen[name], table, console, text)
         if opts.pdf:
             _compile(opts.out_dir / f"{name}_standalone.tex")
     plots = []
@@ -68,6 +70,15 @@ def run(opts: Options, console=None) -> dict[str, pd.DataFrame]:
         log.info("wandb run %s", log_summary(tables, plots, opts.sweep, opts.out_dir))
     log.info("wrote %d table(s) and %d plot file(s) to %s", len(tables), len(plots), opts.out_dir)
     return tables
+
+
+def _intervals(spec: TableSpec, table: pd.DataFrame, frame: pd.DataFrame, opts: Options):
+    """Fill the table's CI columns (bootstrap over stored detections); its Evidence."""
+    if opts.bootstrap > 0 and frame["detections"].notna().any():
+        log.info("%s: bootstrap CIs (B=%d) from stored detections...", spec.name, opts.bootstrap)
+    from analysis.significance import add_intervals
+
+    return add_intervals(spec, table, frame, opts.bootstrap, opts.bootstrap_seed, opts.resolve)
 
 
 def _compile(standalone: Path) -> None:

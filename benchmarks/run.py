@@ -14,7 +14,7 @@ import time
 import traceback
 
 BENCHMARKS = ("bench_plan", "bench_msfm_module", "bench_msfm_overhead", "bench_tables",
-              "bench_coco_eval", "bench_cpu_schedule", "bench_submit")
+              "bench_coco_eval", "bench_cpu_schedule", "bench_submit", "bench_bootstrap")
 
 
 def _summary(name: str, r: dict) -> str:
@@ -42,6 +42,9 @@ def _summary(name: str, r: dict) -> str:
         b = r["bbox"]
         return (f"baseline bbox_mAP {b.get('bbox_mAP')} (AP50 {b.get('bbox_mAP_50')}) in {r['wall_s']:.0f} s,"
                 f" goal {r['goal']} met: {r['meets_goal']}")
+    if name == "bench_bootstrap":
+        return (f"{r['images']} images, B={r['resamples']}: {r['seconds']} s vs COCOeval {r['cocoeval_seconds']} s"
+                f" (x{r['ratio_to_cocoeval']}), artifact {r['artifact_mb']} MB, goal met: {r['goal_met']}")
     return ", ".join(f"{k}={v}" for k, v in list(r.items())[:4])
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 from mmengine.hooks import Hook
 
 from spec.run import RunSpec
+from training.detections import SUFFIX, register_metric
 
 
 class LastMetrics(Hook):
@@ -50,6 +51,9 @@ def runner_config(spec: RunSpec, data_root: str, classes, launcher: str = "none"
 
     cfg = training_config(spec.variant, data_root, spec.work_dir, classes)
     cfg.resume = True  # continue from work_dir's last checkpoint, if there is one
+    register_metric()  # CocoMetric that also keeps the detections beside the record
+    cfg.val_evaluator.type = "DetectionsCocoMetric"
+    cfg.val_evaluator.detections_file = str(detections_path(spec))
     cfg.launcher = launcher
     if launcher != "none" and not _has_cuda():  # CPU DDP (gloo): no device ids
         cfg.model_wrapper_cfg = dict(type="MMDistributedDataParallel", device_ids=None,
@@ -112,7 +116,14 @@ def train_and_evaluate(spec: RunSpec, launcher: str = "none") -> dict:
         lr_note=f"linear scaling: {spec.variant.schedule.lr} x {batch}/{spec.variant.schedule.base_batch_size}",
         wandb_run=last.wandb_run,
         log_dir=str(runner.log_dir),
+        # the val detections (docs/detections.md), relative to results_dir; None if none were written
+        detections=detections_path(spec).name if detections_path(spec).exists() else None,
     )
+
+
+def detections_path(spec: RunSpec) -> Path:
+    """Where the variant's val detections are kept: ``<results_dir>/<key>.dets.npz``."""
+    return Path(spec.results_dir) / f"{spec.key}{SUFFIX}"
 
 
 def _has_cuda() -> bool:

@@ -27,6 +27,8 @@ def test_parse_defaults_and_plus_prefix(store):
     (["results_dir={d}", "verbose"], ["'verbose'", "key=value"]),
     (["sweep=scales"], ["results_dir"]),
     (["results_dir={d}/absent"], ["not a directory"]),
+    (["results_dir={d}", "bootstrap=-5"], ["bootstrap", "whole number >= 0"]),
+    (["results_dir={d}", "resolve=0"], ["resolve", "number > 0"]),
 ])
 def test_bad_arguments_give_one_line_errors(store, argv, words):
     argv = [a.format(d=store.path) for a in argv]

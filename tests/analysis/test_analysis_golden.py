@@ -17,7 +17,7 @@ def test_table_matches_golden(out_dir, golden, table, ext):
 
 def test_standalone_wraps_the_table(out_dir, golden):
     text = (out_dir / "table2_standalone.tex").read_text()
-    assert r"\input{table2.tex}" in text and r"\usepackage{booktabs,graphicx}" in text
+    assert r"\input{table2.tex}" in text and r"\usepackage{booktabs,graphicx,xcolor}" in text
     golden("table2_standalone.tex", text)
 
 

@@ -1,0 +1,61 @@
+"""Bootstrap arithmetic on replicate metrics: seed resampling, percentile CIs, p-values, seeds needed.
+
+Replicates are arrays (metrics, B): column b is the metric under the b-th resample of the val
+images. The same image resample is used for every variant of a table (paired); seeds are
+resampled on top (hierarchical) where a row has several runs.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+Z95 = 1.959963984540054  # two-sided 95% normal quantile
+
+
+def seed_mean(per_seed: list[np.ndarray], rng: np.random.Generator) -> np.ndarray:
+    """(metrics, B): the mean over a resample of the seeds (with replacement) in each replicate.
+
+    One seed: its replicates unchanged (only image noise is covered).
+    """
+    if len(per_seed) == 1:
+        return per_seed[0]
+    stack = np.stack(per_seed)  # (seeds, metrics, B)
+    S, B = stack.shape[0], stack.shape[2]
+    draws = rng.integers(0, S, size=(B, S))
+    picked = stack[draws, :, np.arange(B)[:, None]]  # (B, S, metrics)
+    return picked.mean(1).T
+
+
+def percentile_ci(samples: np.ndarray, level: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
+    """Percentile interval along the last axis (NaN-aware: a resample where COCO has no value
+    for a metric, e.g. no small objects drawn, is left out)."""
+    tail = 100 * (1 - level) / 2
+    with np.errstate(all="ignore"):
+        lo, hi = np.nanpercentile(samples, [tail, 100 - tail], axis=-1)
+    return lo, hi
+
+
+def two_sided_p(delta: np.ndarray) -> float:
+    """Two-sided bootstrap p-value of "Delta = 0": twice the share of resamples on the far side
+    of 0, at least 1/B (B resamples cannot show a smaller p). p < 0.05 matches a 95% percentile
+    CI that excludes 0."""
+    d = delta[np.isfinite(delta)]
+    if not len(d):
+        return math.nan
+    tail = min((d <= 0).sum(), (d >= 0).sum())
+    return float(min(1.0, max(2 * tail, 1) / len(d)))
+
+
+def seeds_needed(delta: float, sigma_seed: float, sigma_images: float, z: float = Z95) -> int | None:
+    """Seeds per row so that the 95% CI half-width of a Delta between two rows is below ``delta``.
+
+    Delta of two n-seed means on the same val set: Var = 2 sigma_seed^2 / n + sigma_images^2
+    (the val-set part is shared by all seeds, so it does not shrink with n). Solving
+    z * sqrt(Var) < delta gives n > 2 z^2 sigma_seed^2 / (delta^2 - z^2 sigma_images^2).
+    Returns None when ``delta`` is within the val set's own noise (no n is enough).
+    """
+    room = delta ** 2 - (z * sigma_images) ** 2
+    if room <= 0:
+        return None
+    return max(1, math.ceil(2 * z ** 2 * sigma_seed ** 2 / room))

@@ -1,0 +1,166 @@
+"""CIs that tell signal from noise: a no-better variant is not significant, a clearly better one
+is; CIs narrow as the val set grows; rows without detections still tabulate with CI —."""
+import json
+
+import numpy as np
+import pytest
+
+from analysis.args import parse_args
+from analysis.bootstrap import coco_ap, resample_weights
+from analysis.matching import match
+from analysis.resampling import percentile_ci, seeds_needed, two_sided_p
+from analysis.synthetic import make_record, write_record
+from analysis.synthetic_dets import make_detections, make_ground_truth
+from training.detections import write_artifact
+
+B = 200  # enough to separate "no better" from "clearly better" on 150 images
+
+
+def add_run(results, gt_path, gt, quality, det_seed, msfm=True, seed=0, **fields):
+    """A finished record with stored detections of the given quality (AP in the record: ours)."""
+    from analysis.replicates import replicates
+
+    dets = make_detections(gt, quality=quality, seed=det_seed)
+    art = write_artifact(results / f"{det_seed}.tmp.npz", ann_file=str(gt_path),
+                         img_ids=[i["id"] for i in gt["images"]], **dets)
+    ap = list(replicates([art], "bbox", 1, 0)[0][2][:, 0])  # the record's metrics: COCO AP of these detections
+    rec = make_record("faster_rcnn_r50_fpn", msfm, seed=seed, dataset="synthetic", ap=ap, **fields)
+    rec["variant"]["schedule"] = "smoke"
+    rec["detections"] = f"{rec['key']}.dets.npz"
+    art.rename(results / rec["detections"])
+    write_record(results, rec)
+    return rec
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory):
+    """Baseline; 3S = the same detector quality (2 seeds); 5S = clearly better; 3L: an old record
+    without detections."""
+    root = tmp_path_factory.mktemp("sig")
+    results = root / "results"
+    results.mkdir()
+    gt = make_ground_truth(150, 3, seed=5)
+    gt_path = root / "gt.json"
+    gt_path.write_text(json.dumps(gt))
+    add_run(results, gt_path, gt, 0.5, det_seed=1, msfm=False)
+    add_run(results, gt_path, gt, 0.5, det_seed=2, seed=0)
+    add_run(results, gt_path, gt, 0.5, det_seed=3, seed=1)
+    add_run(results, gt_path, gt, 0.95, det_seed=4, scales="5S")
+    old = make_record("faster_rcnn_r50_fpn", True, dataset="synthetic", scales="3L")
+    old["variant"]["schedule"] = "smoke"
+    write_record(results, old)
+    return root, gt_path
+
+
+@pytest.fixture(scope="module")
+def table2(store):
+    from analysis.tables import run
+
+    root, _ = store
+    opts = parse_args([f"results_dir={root / 'results'}", f"out_dir={root / 'tables'}", "plots=false",
+                       f"bootstrap={B}", "+sweep=scales"])
+    return run(opts)["table2"], root / "tables"
+
+
+def test_same_detector_not_significant_better_one_is(table2):
+    table, _ = table2
+    rows = table.set_index("name")
+    assert rows.loc["3S", "significant"] is False or rows.loc["3S", "significant"] == False  # noqa: E712
+    assert rows.loc["3S", "delta_AP_lo"] < 0 < rows.loc["3S", "delta_AP_hi"]
+    assert rows.loc["5S", "significant"] == True  # noqa: E712
+    assert rows.loc["5S", "delta_AP_lo"] > 0 and rows.loc["5S", "delta_AP_p"] < 0.05
+    for col in ("AP", "AP50", "APs"):  # the row's own APs carry CIs too
+        assert rows.loc["5S", f"{col}_lo"] < rows.loc["5S", col] < rows.loc["5S", f"{col}_hi"]
+
+
+def test_rendered_marks_caption_and_footnote(table2):
+    _, out = table2
+    tex, md, csv = ((out / f"table2.{e}").read_text() for e in ("tex", "md", "csv"))
+    assert r"$^\dagger$" in tex and r"\textcolor{gray}" in tex and "B = 200" in tex and "150 val images" in tex
+    assert "PIPELINE CHECK" in tex and "synthetic dataset, smoke schedule" in tex
+    assert "the paper's own results (COCO minival, 1x schedule)" in tex
+    assert "Noise floor" in md and "[—]" not in md.split("| 5S |")[1].split("\n")[0]
+    line_3s = next(ln for ln in md.splitlines() if ln.startswith("| 3S |"))
+    assert "[" in line_3s and "†" not in line_3s
+    assert "[—]" in next(ln for ln in md.splitlines() if ln.startswith("| 3L |"))  # old record: CI —
+    assert "delta_AP_ci" in csv.splitlines()[0]
+
+
+def test_compiles_with_pdflatex(table2, tmp_path):
+    import shutil
+
+    from analysis.latex import compile_pdf, have_pdflatex
+
+    if not have_pdflatex():
+        pytest.skip("pdflatex not installed -- run scripts/install_tex.sh (CI installs it)")
+    _, out = table2
+    for name in ("table2.tex", "table2_standalone.tex"):
+        shutil.copy(out / name, tmp_path / name)
+    assert compile_pdf(tmp_path / "table2_standalone.tex").read_bytes().startswith(b"%PDF")
+
+
+def test_missing_ground_truth_means_no_ci_not_a_crash(store, tmp_path):
+    from analysis.replicates import clear_cache
+    from analysis.tables import run
+
+    root, gt_path = store
+    moved = gt_path.with_suffix(".moved")
+    gt_path.rename(moved)
+    clear_cache()
+    try:
+        table = run(parse_args([f"results_dir={root / 'results'}", f"out_dir={tmp_path}", "plots=false",
+                                "bootstrap=20", "+sweep=scales"]))["table2"]
+    finally:
+        moved.rename(gt_path)
+    assert table["delta_AP_lo"].isna().all() and table["AP"].notna().any()
+    assert "is missing" in (tmp_path / "table2.md").read_text()
+
+
+def test_ci_narrows_as_the_val_set_grows():
+    from faster_coco_eval import COCO
+
+    widths = []
+    for n in (40, 320):
+        gt = make_ground_truth(n, 3, seed=7)
+        coco = COCO()
+        coco.dataset = gt
+        coco.createIndex()
+        a, b = (make_detections(gt, quality=q, seed=s) for q, s in ((0.5, 1), (0.7, 2)))
+        W = resample_weights(n, B, seed=0)
+        aps = [coco_ap(match(coco, [dict(image_id=int(i), category_id=int(c), score=float(sc),
+                                         bbox=[float(x0), float(y0), float(x1 - x0), float(y1 - y0)])
+                                    for i, c, sc, (x0, y0, x1, y1) in zip(d["image_id"], d["category_id"], d["score"], d["bbox_xyxy"])],
+                               "bbox"), W)[0] for d in (a, b)]
+        lo, hi = percentile_ci(aps[1] - aps[0])
+        widths.append(hi - lo)
+    assert widths[1] < 0.6 * widths[0], widths  # ~1/sqrt(8) in theory
+
+
+def test_p_value_and_seeds_needed_formulas():
+    rng = np.random.default_rng(0)
+    assert two_sided_p(rng.normal(0, 1, 999)) > 0.5
+    assert two_sided_p(rng.normal(5, 1, 999)) == pytest.approx(1 / 999)
+    # 2 z^2 s^2 / (d^2 - z^2 si^2) with s = 0.2, si = 0.05, d = 0.2: 2*3.84*0.04/(0.04-0.0096) = 10.1
+    assert seeds_needed(0.2, 0.2, 0.05) == 11
+    assert seeds_needed(0.2, 0.2, 0.2) is None  # below the val set's own noise
+
+
+def test_compare_cli_end_to_end(store):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root, _ = store
+    cmd = [sys.executable, "-m", "analysis.compare", f"results_dir={root / 'results'}", "bootstrap=100"]
+    cwd = Path(__file__).resolve().parents[2]
+    ok = subprocess.run([*cmd, "a=msfm=false", "b=scales=5S"], cwd=cwd, capture_output=True, text=True, timeout=300)
+    assert ok.returncode == 0, ok.stderr
+    assert "significant" in ok.stdout and "PIPELINE CHECK" in ok.stdout and "150 val images" in ok.stdout
+    ap_line = next(ln for ln in ok.stdout.splitlines() if "│ AP " in ln)
+    assert "+3" in ap_line and "0.010" in ap_line  # Delta ~ +30 AP, p at its floor 1/B
+    two = subprocess.run([*cmd, "a=msfm=false", "b=msfm=true,scales=3S"], cwd=cwd, capture_output=True, text=True, timeout=300)
+    assert "2 (resampled" in two.stdout or "b 2" in two.stdout  # both seeds of 3S used
+    for spec, why in (("b=scales=nope", "no finished record matches"), ("b=msfm=true", "different variants"),
+                      ("b=scales=3L", "no stored detections"), ("b=colour=red", "unknown field")):
+        bad = subprocess.run([*cmd, "a=msfm=false", spec], cwd=cwd, capture_output=True, text=True, timeout=300)
+        assert bad.returncode == 2 and why in bad.stderr.splitlines()[0], bad.stderr
