@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import hashlib
 import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
+
+from results.atomic import open_atomic
 
 FORMAT = "msfm-detections/1"
 SUFFIX = ".dets.npz"
@@ -69,17 +70,8 @@ def write_artifact(path: str | os.PathLike, *, image_id, category_id, bbox_xyxy,
         )
     if mask_score is not None:
         arrays["mask_score"] = shuffle_bytes(np.asarray(mask_score, np.float32)[order])
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            np.savez_compressed(f, **arrays)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with open_atomic(path, "wb") as f:
+        np.savez_compressed(f, **arrays)
     return path
 
 
