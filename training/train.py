@@ -92,6 +92,12 @@ def train_and_evaluate(spec: RunSpec, launcher: str = "none") -> dict:
     last = LastMetrics()
     runner.register_hook(last)
     runner.register_hook(FiniteLoss())
+    pruning = None
+    if spec.trial:  # a search trial: report val AP to its study, stop when pruned
+        from training.pruning import TrialPruning
+
+        pruning = TrialPruning(spec.trial)
+        runner.register_hook(pruning)
     try:
         runner.train()
         if not last.metrics:  # resumed after the last epoch: evaluate now
@@ -112,6 +118,7 @@ def train_and_evaluate(spec: RunSpec, launcher: str = "none") -> dict:
         lr_note=f"linear scaling: {spec.variant.schedule.lr} x {batch}/{spec.variant.schedule.base_batch_size}",
         wandb_run=last.wandb_run,
         log_dir=str(runner.log_dir),
+        **(pruning.fields(runner) if pruning else {}),
     )
 
 
