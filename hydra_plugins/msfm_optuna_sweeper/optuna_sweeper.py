@@ -5,8 +5,6 @@ Each trial is a Hydra job (one variant) run by whichever launcher is configured 
 study lives in a journal file on the shared file system (or an RDB the user names), so SLURM
 jobs on other nodes report their val AP to it and are pruned from inside (training/pruning.py).
 """
-from __future__ import annotations
-
 import logging
 import sys
 from dataclasses import dataclass, field

@@ -117,21 +117,22 @@ def test_optuna_dashboard_reads_our_journal_study(tmp_path):
     from results.study import open_storage
 
     path = str(tmp_path / "optuna.journal")
-    study = optuna.create_study(study_name="msfm", storage=open_storage(path),
-                                directions=["maximize", "minimize"])
+    study = optuna.create_study(study_name="msfm_pruned", storage=open_storage(path),
+                                direction="maximize")
     trial = study.ask({"scales": optuna.distributions.CategoricalDistribution(["3S", "5S"])})
     trial.report(0.2, 1)
-    study.tell(trial, [0.25, 42.8])
+    study.tell(trial, 0.25)
 
     def get(url):
         environ = {"PATH_INFO": url}
         setup_testing_defaults(environ)
         out = {}
-        body = wsgi(path)(environ, lambda status, headers: out.update(status=status))
+        body = wsgi(path)(environ, lambda status, headers, *exc: out.update(status=status))
         assert out["status"].startswith("200"), out
         return json.loads(b"".join(body))
 
-    [listed] = get("/api/studies")["studies"]
-    assert listed["study_name"] == "msfm"
+    [listed] = get("/api/studies")["study_summaries"]
+    assert listed["study_name"] == "msfm_pruned"
     [shown] = get(f"/api/studies/{listed['study_id']}")["trials"]
-    assert shown["values"] == [0.25, 42.8] and shown["params"][0]["param_external_value"] == "3S"
+    assert shown["values"] == [0.25] and shown["params"][0]["param_external_value"] == trial.params["scales"]
+    assert shown["intermediate_values"] == [{"step": 1, "value": 0.2}]
