@@ -14,7 +14,7 @@ import time
 import traceback
 
 BENCHMARKS = ("bench_plan", "bench_msfm_overhead", "bench_tables", "bench_coco_eval",
-              "bench_cpu_schedule", "bench_submit")
+              "bench_cpu_schedule", "bench_submit", "bench_search")
 
 
 def _summary(name: str, r: dict) -> str:
@@ -35,6 +35,9 @@ def _summary(name: str, r: dict) -> str:
         b = r["bbox"]
         return (f"baseline bbox_mAP {b.get('bbox_mAP')} (AP50 {b.get('bbox_mAP_50')}) in {r['wall_s']:.0f} s,"
                 f" goal {r['goal']} met: {r['meets_goal']}")
+    if name == "bench_search":
+        return (f"pruning: {r['epochs_saving']:.0%} fewer epochs, best AP {r['pruned']['best_ap']} vs "
+                f"{r['unpruned']['best_ap']} (noise {r['noise_std']}), goal met: {r['meets_goal']}")
     return ", ".join(f"{k}={v}" for k, v in list(r.items())[:4])
 
 
