@@ -22,11 +22,11 @@ from benchmarks import save
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = Path(__file__).parent / "results" / "search.json"
-SETTING = ["num_workers=0", "wandb.enabled=false", "dataset.num_train_images=24",
-           "dataset.num_val=12", "schedule.epochs=6", "schedule.milestones=[6]",
+SETTING = ["num_workers=0", "wandb.enabled=false", "dataset.num_train_images=16",
+           "dataset.num_val=8", "schedule.epochs=6", "schedule.milestones=[6]",
            "schedule.val_interval=1", "schedule.warmup_iters=5"]
-SEARCH = ["+search=msfm_pruned", "hydra.sweeper.n_trials=5", "hydra.sweeper.sampler.name=random",
-          "schedule.lr=choice(0.0025,0.01,0.02)", "scales=3S,5S",  # command-line sweeps
+SEARCH = ["+search=msfm_pruned", "hydra.sweeper.n_trials=4", "hydra.sweeper.sampler.name=random",
+          "schedule.lr=choice(0.0025,0.02)", "scales=3S,5S",  # command-line sweeps
           *[f"hydra.sweeper.params.{k}='choice({v})'" for k, v in (
               ("position", "after_conv3"), ("ratios", "r16_32_64"), ("norm_group", "gn16"),
               ("conv_num", "cgn1"), ("fusion_type", "add"))]]
@@ -39,7 +39,7 @@ GOAL_SAVING = 0.40
 
 def run_search(pruner: str, root: Path) -> dict:
     """One search in ``root``: its epochs trained, best AP, trials and wall time."""
-    cmd = [sys.executable, "-m", "sweeps.run", f"output_root={root}", *SETTING, *SEARCH,
+    cmd = [sys.executable, "-m", "sweeps.run", "-m", f"output_root={root}", *SETTING, *SEARCH,
            *PRUNERS[pruner]]
     t = time.perf_counter()
     with open(root / "search.log", "w") as log:
