@@ -110,6 +110,6 @@ def test_variant_over_the_params_budget_is_never_trained(tmp_path):
     assert proc.returncode == 0, proc.stderr[-3000:]
     trials = study(tmp_path, "msfm_constrained").trials
     assert [t.user_attrs["outcome"] for t in trials] == ["over_params_budget"] * 3
-    assert all(t.state.name == "PRUNED" and t.constraints[0] > 0 for t in trials)
+    assert all(t.state.name == "PRUNED" and list(t.constraints.values())[0] > 0 for t in trials)
     assert records(tmp_path) == [] and "Epoch(train)" not in proc.stdout + proc.stderr
     assert "3 over the params budget" in proc.stdout + proc.stderr
