@@ -136,3 +136,16 @@ def test_optuna_dashboard_reads_our_journal_study(tmp_path):
     [shown] = get(f"/api/studies/{listed['study_id']}")["trials"]
     assert shown["values"] == [0.25] and shown["params"][0]["param_external_value"] == trial.params["scales"]
     assert shown["intermediate_values"] == [{"step": 1, "value": 0.2}]
+
+
+@pytest.mark.parametrize("preset, mode, pruner", [("msfm", "pareto", "none"),
+                                                  ("msfm_pruned", "ap", "hyperband"),
+                                                  ("msfm_constrained", "constrained", "none")])
+def test_every_search_preset_composes_with_our_sweeper(compose_cfg, preset, mode, pruner):
+    from hydra_plugins.msfm_optuna_sweeper.study import check_options
+
+    sweeper = compose_cfg(f"+search={preset}").hydra.sweeper
+    assert sweeper._target_.endswith("msfm_optuna_sweeper.optuna_sweeper.OptunaSweeper")
+    assert (sweeper.mode, sweeper.pruner.name) == (mode, pruner)
+    check_options(sweeper)
+    assert set(sweeper.params) == {"position", "scales", "ratios", "norm_group", "conv_num", "fusion_type"}
