@@ -5,7 +5,8 @@ Runs ``python -m sweeps.run +search=msfm_pruned`` twice in fresh output roots: o
 random sampler with the same seed, so they sample the same trials and differ only by pruning.
 Reports epochs trained (sum over the trained variants' records), the best bbox AP each found
 and a noise figure: the spread of the unpruned best trial's AP over its last evaluations.
-Goal: >= 40% fewer epochs for a best AP within that noise. ~15 min on 2 idle cores.
+Goal: >= 40% fewer epochs for a best AP within that noise. Estimated ~15-20 min on 2
+idle cores (not yet measured).
 Writes benchmarks/results/search.json.
 """
 from __future__ import annotations
