@@ -74,7 +74,7 @@ class VariantTask:
         start = time.time()
         try:
             result = train_and_evaluate(spec, launcher)
-            record.update(result, status="finished", error=None)
+            record.update(result, status="pruned" if result.get("pruned") else "finished", error=None)
         except BaseException as e:  # noqa: BLE001 - KeyboardInterrupt/SystemExit recorded too
             record.update(status="failed", error=f"{type(e).__name__}: {' '.join(str(e).split())}",
                           traceback=traceback.format_exc()[-4000:])
@@ -92,11 +92,21 @@ class VariantTask:
         record = new_record(
             spec.key, "running", spec.names, sweep=spec.sweep, overrides=spec.overrides,
             config=spec.config, seed=spec.variant.seed, previous=existing,
-            spec=asdict(spec.variant), gpus=None,
+            spec=asdict(spec.variant), gpus=None, **_trial_fields(spec.trial),
         )
         record["attempts"] += 1
         record["slurm_job_id"] = _slurm_job_id() or record["slurm_job_id"]
         return record
+
+
+def _trial_fields(trial: Optional[dict]) -> dict:
+    """A search trial's identity for the record (storage password masked)."""
+    if not trial:
+        return {}
+    from results.study import mask_url
+
+    return dict(trial=dict(study=trial["study"], number=trial["number"],
+                           storage=mask_url(trial["storage"])))
 
 
 def _slurm_job_id() -> Optional[str]:

@@ -96,6 +96,12 @@ def train_and_evaluate(spec: RunSpec, launcher: str = "none") -> dict:
     last = LastMetrics()
     runner.register_hook(last)
     runner.register_hook(FiniteLoss())
+    pruning = None
+    if spec.trial:  # a search trial: report val AP to its study, stop when pruned
+        from training.pruning import TrialPruning
+
+        pruning = TrialPruning(spec.trial)
+        runner.register_hook(pruning)
     try:
         runner.train()
         if not last.metrics:  # resumed after the last epoch: evaluate now
@@ -118,6 +124,7 @@ def train_and_evaluate(spec: RunSpec, launcher: str = "none") -> dict:
         log_dir=str(runner.log_dir),
         # the val detections (docs/detections.md), relative to results_dir; None if none were written
         detections=detections_path(spec).name if detections_path(spec).exists() else None,
+        **(pruning.fields(runner) if pruning else {}),
     )
 
 
