@@ -80,17 +80,6 @@ def register() -> None:
     ConfigStore.instance().store(name="schema", node=Config)
     if not OmegaConf.has_resolver("or"):
         OmegaConf.register_new_resolver("or", lambda value, default: default if value is None else value)
-    if not OmegaConf.has_resolver("sqlite"):
-        OmegaConf.register_new_resolver("sqlite", sqlite_url)
-
-
-def sqlite_url(path: str) -> str:
-    """``sqlite:///`` URL of ``path``, creating its directory (Optuna's storage)."""
-    from pathlib import Path
-
-    target = Path(path).resolve()
-    target.parent.mkdir(parents=True, exist_ok=True)
-    return f"sqlite:///{target}"
 
 
 register()
