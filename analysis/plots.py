@@ -78,12 +78,17 @@ _OFFSETS = [(6, 5, "left", "bottom"), (-6, 5, "right", "bottom"), (6, -5, "left"
             (9, 0, "left", "center"), (-9, 0, "right", "center")]
 
 
-def place_labels(ax, xs: list, ys: list, labels: list) -> list:
+def place_labels(ax, xs: list, ys: list, labels: list, pad: float = 4.0) -> list:
     """Annotate each point with its label at the first offset where the label stays inside
-    the axes and overlaps no point and no label placed before (the least overlap otherwise)."""
+    the axes and keeps ``pad`` pixels from every marker and every label placed before (the
+    least crowded offset otherwise)."""
+    from matplotlib.transforms import Bbox
+
     renderer = ax.figure.canvas.get_renderer()
     inside = ax.get_window_extent(renderer)
-    points = [ax.transData.transform((x, y)) for x, y in zip(xs, ys)]
+    radius = 7.0  # px: the Pareto ring around a marker
+    markers = [Bbox.from_extents(px - radius, py - radius, px + radius, py + radius)
+               for px, py in (ax.transData.transform((x, y)) for x, y in zip(xs, ys))]
     placed, texts = [], []
     for i in sorted(range(len(xs)), key=lambda k: (xs[k], ys[k])):
         best = None
@@ -91,9 +96,11 @@ def place_labels(ax, xs: list, ys: list, labels: list) -> list:
             text = ax.annotate(labels[i], (xs[i], ys[i]), textcoords="offset points",
                                xytext=(dx, dy), ha=ha, va=va, fontsize=7)
             box = text.get_window_extent(renderer)
-            cost = sum(box.overlaps(b) for b in placed) + 10 * (not inside.contains(box.x0, box.y0)
-                                                                or not inside.contains(box.x1, box.y1))
-            cost += sum(box.expanded(1.0, 1.0).contains(*p) for j, p in enumerate(points) if j != i)
+            near = box.expanded(1, 1).padded(pad)
+            cost = sum(near.overlaps(b) for b in placed) + sum(
+                near.overlaps(m) for j, m in enumerate(markers) if j != i)
+            cost += 10 * (box.x0 < inside.x0 or box.x1 > inside.x1 or box.y0 < inside.y0
+                          or box.y1 > inside.y1)
             if best is None or cost < best[0]:
                 if best is not None:
                     best[1].remove()

@@ -49,18 +49,16 @@ def run_local(spec: RunSpec, console=None, label: str = "") -> dict:
         return VariantTask(spec)()
     label = label or " ".join(spec.overrides)
     path = transcript_path(spec)
-    if _will_train(spec):
-        console.start(spec.key, label, str(path))
+    report = console.reporter(spec.key)
+
+    def progress(event: str, **fields) -> None:
+        if event == "start":  # training really starts (a finished variant never gets here)
+            console.start(spec.key, label, str(path))
+        report(event, **fields)
+
     stream = _Transcript(path)  # warnings.showwarning writes to sys.stderr: here too
     with contextlib.redirect_stdout(stream), contextlib.redirect_stderr(stream):
-        record = VariantTask(spec, progress=console.reporter(spec.key))()
+        record = VariantTask(spec, progress=progress)()
     console.done(spec.key, label, record)
     return record
 
-
-def _will_train(spec: RunSpec) -> bool:
-    """Whether the task is going to train (not skip a finished variant)."""
-    from results.store import ResultStore
-
-    record = ResultStore(spec.results_dir).read_or_warn(spec.key)
-    return spec.force or not (record and record.get("status") == "finished")

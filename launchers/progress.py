@@ -117,8 +117,10 @@ class SweepConsole:
         row = self._row(key, label)
         status = record.get("status")
         ap = (record.get("metrics") or {}).get("bbox_mAP")
-        if status == "finished" and row.state != "running":
+        if not row.started and status == "finished":
             row.state = "already finished"
+        elif not row.started and status in ("pending", "running"):
+            row.state = "skipped: another process is running it"
         else:
             row.state = status or "skipped"
         row.ap, row.error = ap, record.get("error") or ""
@@ -126,7 +128,11 @@ class SweepConsole:
         text = row.state + (f": AP {ap:.3f}" if ap is not None else "")
         text += f" in {took}" if took and row.state != "already finished" else ""
         self._say(row, text + (f": {row.error}" if row.error else ""))
-        self._show(row, ap=f"AP {ap:.3f}" if ap is not None else "", loss="")
+        full = {}
+        if self.live and row.state in ("finished", "already finished"):  # a full bar
+            total = next((t.total for t in self._view().tasks if t.id == row.task), None)
+            full = dict(total=total or 1, completed=total or 1)
+        self._show(row, ap=f"AP {ap:.3f}" if ap is not None else "", loss="", **full)
 
     def close(self, results_dir: str = "") -> None:
         """Stop the live view and print the sweep's summary (counts, time, failures)."""
@@ -137,11 +143,13 @@ class SweepConsole:
             return
         counts: dict[str, int] = {}
         for row in self.rows.values():
-            counts[row.state] = counts.get(row.state, 0) + 1
+            state = row.state if row.state in ("finished", "failed", "queued") else "skipped"
+            counts[state] = counts.get(state, 0) + 1
         parts = ", ".join(f"{n} {state}" for state, n in counts.items())
         where = f"; records in {results_dir}" if results_dir else ""
         self.console.print(f"sweep: {len(self.rows)} variants: {parts} "
-                           f"({_clock(time.monotonic() - self.t0)}){where}", markup=False)
+                           f"({_clock(time.monotonic() - self.t0)}){where}", markup=False,
+                           soft_wrap=True)
         for row in self.rows.values():
             if row.state == "failed":
                 self.console.print(f"  failed {row.key} {row.label}: {row.error}", markup=False,

@@ -37,7 +37,7 @@ def test_off_a_terminal_one_line_per_state_change_and_epoch():
     assert lines[5] == f"[2/3] {'b' * 16} scales=5S: resumed at epoch 1/2"
     assert "failed" in lines[6] and "FloatingPointError: loss is nan" in lines[6]
     assert lines[7] == f"[3/3] {'c' * 16} msfm.enabled=false: already finished: AP 0.100"
-    assert lines[8].startswith("sweep: 3 variants: 1 finished, 1 failed, 1 already finished (")
+    assert lines[8].startswith("sweep: 3 variants: 1 finished, 1 failed, 1 skipped (")
     assert lines[8].endswith("; records in out/results")
     assert lines[9] == f"  failed {'b' * 16} scales=5S: FloatingPointError: loss is nan"
     assert len(lines) == 10
