@@ -32,6 +32,9 @@ class BackboneChannels:
     name: str  # e.g. "ResNeXt-101 (32x4d)"
     channels: Mapping[tuple, int]  # (stage, position) -> channels there
     refused: Mapping[str, str] = field(default_factory=dict)  # position -> why not
+    # ResNeXt/RegNet blocks build their after_conv1/2 plugins for `planes` channels first and
+    # replace them: MSFM validates on construction, so it must fit these channels too
+    first_built: Mapping[tuple, int] = field(default_factory=dict)
 
 
 def describe(backbone: Mapping) -> BackboneChannels:
@@ -61,10 +64,11 @@ def describe(backbone: Mapping) -> BackboneChannels:
     if kind in RESNEXT_LIKE:
         groups, width = backbone.get("groups", 1), backbone.get("base_width", 4)
         inner = {s: _resnext_width(planes[s], groups, width, base) for s in STAGES}
-        # only ResNeXt rebuilds its plugins for its inner width; ResNeSt and DetectoRS_ResNeXt
-        # keep the ones their parent built for `planes`
-        built = inner if kind == "ResNeXt" else {s: planes[s] for s in STAGES}
-        return _bottleneck(f"{kind}-{depth} ({groups}x{width}d)", planes, inner, built)
+        name = f"{kind}-{depth} ({groups}x{width}d)"
+        if kind == "ResNeXt":  # rebuilds its plugins for its inner width
+            return _bottleneck(name, planes, inner, first={s: planes[s] for s in STAGES})
+        # ResNeSt and DetectoRS_ResNeXt keep the plugins their parent built for `planes`
+        return _bottleneck(name, planes, inner, {s: planes[s] for s in STAGES})
     scales, width = backbone.get("scales", 4), backbone.get("base_width", 26)
     inner = {s: int(math.floor(planes[s] * (width / base))) * scales for s in STAGES}
     # Bottle2neck keeps the plugins its parent built for `planes` channels after conv1/conv2
@@ -86,22 +90,25 @@ def _check_stages(kind: str, num_stages: int) -> None:
 
 
 def _bottleneck(name: str, planes: dict, inner: dict, built: dict | None = None,
-                expansion: int = 4) -> BackboneChannels:
+                expansion: int = 4, first: dict | None = None) -> BackboneChannels:
     """Channels of a bottleneck whose conv1/conv2 give ``inner`` channels and conv3
     ``expansion * planes``; ``built``: the channels mmdet builds the after_conv1/2 plugins for
-    (a position where they differ from the tensor's is refused)."""
+    (a position where they differ from the tensor's is refused); ``first``: the channels it
+    builds them for before replacing them (ResNeXt)."""
     built = built or inner
-    channels, refused = {}, {}
+    channels, refused, first_built = {}, {}, {}
     for s in STAGES:
         channels[(s, "after_conv1")] = channels[(s, "after_conv2")] = inner[s]
         channels[(s, "after_conv3")] = planes[s] * expansion
+        if first and first[s] != inner[s]:
+            first_built.update({(s, p): first[s] for p in ("after_conv1", "after_conv2")})
     bad = [s for s in STAGES if built[s] != inner[s]]
     if bad:
         s = bad[0]
         for p in ("after_conv1", "after_conv2"):
             refused[p] = (f"mmdet builds {name}'s {p} plugins for {built[s]} channels but its "
                           f"blocks carry {inner[s]} there (stage {s}); only after_conv3 fits")
-    return BackboneChannels(name, channels, refused)
+    return BackboneChannels(name, channels, refused, first_built)
 
 
 def _regnet(backbone: Mapping) -> BackboneChannels:
@@ -117,14 +124,14 @@ def _regnet(backbone: Mapping) -> BackboneChannels:
     ratios = [arch["bot_mul"]] * num_stages
     stage_widths, group_widths = net.adjust_width_group(stage_widths, ratios,
                                                         [arch["group_w"]] * num_stages)
-    planes, inner = {}, {}
+    planes, inner = {}, {}  # planes: a stage's width (RegNet builds with expansion 1)
     for s in STAGES:
         width, group_w = stage_widths[s - 1], group_widths[s - 1]
         groups = int(round(width * ratios[s - 1])) // group_w
         planes[s] = width
         inner[s] = _resnext_width(width, groups, group_w, width)
     name = backbone["arch"] if isinstance(backbone["arch"], str) else "RegNet"
-    return _bottleneck(f"RegNet ({name})", planes, inner, expansion=1)
+    return _bottleneck(f"RegNet ({name})", planes, inner, expansion=1, first=planes)
 
 
 @functools.lru_cache(maxsize=64)  # the gate asks once per grid point; configs do not change
@@ -145,17 +152,27 @@ def _described(mmdet_config: str) -> BackboneChannels | str:
         return str(e)
 
 
-def msfm_channels(detector, positions: Sequence[str]) -> Channels:
-    """The channels per (stage, position) of ``detector``'s backbone (a ``DetectorConf``), for
+def msfm_channels(detector, msfm) -> Channels:
+    """The channels per (stage, position) of ``detector``'s backbone (a ``DetectorConf``) for
     ``Variant.validate``. One-line ``ValueError`` naming the detector and the reason if its
-    backbone cannot hold MSFM at ``positions``."""
+    backbone cannot hold the MSFM spec ``msfm`` at its positions."""
+    from spec.msfm import validate_spec
+
     described = _described(detector.mmdet_config)
     where = f"detector: {detector.name} ({detector.mmdet_config})"
     if isinstance(described, str):
         raise ValueError(f"{where} cannot hold MSFM: {described}")
-    for p in positions:
+    for p in msfm.position:
         if p in described.refused:
             raise ValueError(f"{where} cannot hold MSFM at position {p}: {described.refused[p]}")
+    validate_spec(msfm, described.channels)
+    if described.first_built and set(msfm.position) & {"after_conv1", "after_conv2"}:
+        try:
+            validate_spec(msfm, {**described.channels, **described.first_built})
+        except ValueError as e:
+            raise ValueError(f"{e} (mmdet builds {described.name}'s after_conv1/2 plugins for "
+                             "the stage's planes first, then for its group width: MSFM must "
+                             "fit both)") from None
     return described.channels
 
 

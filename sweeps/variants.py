@@ -29,8 +29,7 @@ def validated(cfg: DictConfig) -> Variant:
     from spec.backbone import msfm_channels
 
     variant = variant_of(cfg)
-    spec = variant.msfm
-    channels = msfm_channels(variant.detector, spec.position) if spec.enabled else None
+    channels = msfm_channels(variant.detector, variant.msfm) if variant.msfm.enabled else None
     return variant.validate(channels)
 
 

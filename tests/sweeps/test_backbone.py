@@ -32,8 +32,8 @@ _PROBED: dict = {}
 
 def probe_channels(backbone: dict) -> dict:
     """Build ``backbone`` on the meta device with a probe plugin at every stage and position
-    and run it: per (stage, position), the channels mmdet built the plugin for and the channels
-    of the tensor it really receives."""
+    and run it: per (stage, position), the channels mmdet built the plugin for (each time:
+    ResNeXt builds twice) and the channels of the tensor it really receives."""
     import torch
     from mmdet.registry import MODELS
     from mmdet.utils import register_all_modules
@@ -44,7 +44,7 @@ def probe_channels(backbone: dict) -> dict:
         def __init__(self, in_channels, stage, position):
             super().__init__()
             self.key = (stage, position)
-            _PROBED[self.key] = [in_channels, None]
+            _PROBED.setdefault(self.key, [[], None])[0].append(in_channels)
 
         def forward(self, x):
             _PROBED[self.key][1] = x.shape[1]
@@ -66,11 +66,13 @@ def probe_channels(backbone: dict) -> dict:
 def test_derived_channels_are_the_ones_mmdet_builds_and_feeds(source, refused):
     described = describe(_backbone(source))
     real = probe_channels(_backbone(source))
-    for (stage, position), (built, fed) in real.items():
-        if position in refused:  # mmdet builds the plugin for other channels than it gets
-            assert built != fed and refused[position] in described.refused[position]
+    for key, (built, fed) in real.items():
+        if key[1] in refused:  # mmdet builds the plugin for other channels than it gets
+            assert built[-1] != fed and refused[key[1]] in described.refused[key[1]]
         else:
-            assert described.channels[(stage, position)] == built == fed, (stage, position)
+            assert described.channels[key] == built[-1] == fed, key
+        # a plugin first built for other channels must fit those too (it validates on init)
+        assert described.first_built.get(key, built[-1]) == built[0], key
     assert set(described.refused) == set(refused)
 
 
@@ -112,23 +114,25 @@ def test_resnet18_baseline_needs_no_plugins_and_passes(tmp_path):
     assert not spec.variant.msfm.enabled
 
 
-@pytest.mark.parametrize("config, position, ok", [
-    (R50, "after_conv1", False),  # 128 / ratio 16 = 8 channels: GN 16 cannot divide them
-    (X101, "after_conv1", True),  # 256 / 16 = 16: fine on ResNeXt-101 32x4d
-    (X101, "after_conv2", True),
-    (RES2NET, "after_conv3", True),
-    (RES2NET, "after_conv2", False),
+@pytest.mark.parametrize("config, args, error", [
+    (R50, ["position=after_conv1"], "msfm.norm_group"),  # 128 / ratio 16 = 8: not GN 16
+    (REGNET, [], "msfm.norm_group"),  # 192 / 16 = 12 after conv3 (ResNet-50: 512 / 16 = 32)
+    (REGNET, ["ratios=r4_8_16", "norm_group=gn1"], None),  # 192/4, 432/8, 1008/16
+    (X101, ["position=after_conv1"], "planes first"),  # 256 / 16 = 16, but first 128 / 16 = 8
+    (X101, ["position=after_conv1", "norm_group=gn8"], None),
+    (RES2NET, ["position=after_conv3"], None),
+    (RES2NET, ["position=after_conv2"], "cannot hold MSFM at position after_conv2"),
 ])
-def test_the_gate_validates_against_the_detectors_own_widths(config, position, ok, tmp_path):
+def test_the_gate_validates_against_the_detectors_own_widths(config, args, error, tmp_path):
     from sweeps.variants import gate
 
-    args = [f"output_root={tmp_path}", f"detector.mmdet_config={config}", f"position={position}",
-            "norm_group=gn16"]
-    if ok:
+    args = [f"output_root={tmp_path}", f"detector.mmdet_config={config}", *args]
+    if error is None:
         assert len(gate(args)) == 1
     else:
-        with pytest.raises(ValueError, match="norm_group|cannot hold"):
+        with pytest.raises(ValueError, match=error) as e:
             gate(args)
+        assert "\n" not in str(e.value)
 
 
 def test_plan_counts_resnext_params_with_msfm_after_conv1(tmp_path):
@@ -136,6 +140,6 @@ def test_plan_counts_resnext_params_with_msfm_after_conv1(tmp_path):
     from sweeps.plan import plan
 
     rows, _ = plan([f"output_root={tmp_path}", "dataset=coco", f"detector.mmdet_config={X101}",
-                    "position=after_conv1", "msfm.enabled=false,true"])
+                    "position=after_conv1", "norm_group=gn8", "msfm.enabled=false,true"])
     base, msfm = (r["params"] for r in rows)
     assert 59e6 < base < 62e6 and msfm > base  # mmdet: Faster R-CNN X101-32x4d ~60.2M
