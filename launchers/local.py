@@ -56,6 +56,7 @@ def run_local(spec: RunSpec, console=None, label: str = "") -> dict:
             console.start(spec.key, label, str(path))
         report(event, **fields)
 
+    console.preparing(spec.key, label)
     stream = _Transcript(path)  # warnings.showwarning writes to sys.stderr: here too
     with contextlib.redirect_stdout(stream), contextlib.redirect_stderr(stream):
         record = VariantTask(spec, progress=progress)()

@@ -79,6 +79,12 @@ class SweepConsole:
                                      loss="", ap="")
         view.update(row.task, description=self._name(row), state=_styled(row.state), **fields)
 
+    def preparing(self, key: str, label: str) -> None:
+        """``key`` is being set up (data, model, checkpoint): shown live, not as a line."""
+        row = self._row(key, label)
+        row.state = "preparing"
+        self._show(row)
+
     def start(self, key: str, label: str, log_path: str) -> None:
         """``key`` starts (or resumes) training; its full log goes to ``log_path``."""
         row = self._row(key, label)
@@ -120,7 +126,7 @@ class SweepConsole:
         if not row.started and status == "finished":
             row.state = "already finished"
         elif not row.started and status in ("pending", "running"):
-            row.state = "skipped: another process is running it"
+            row.state = "skipped: another sweep is running it"
         else:
             row.state = status or "skipped"
         row.ap, row.error = ap, record.get("error") or ""
@@ -143,7 +149,7 @@ class SweepConsole:
             return
         counts: dict[str, int] = {}
         for row in self.rows.values():
-            state = row.state if row.state in ("finished", "failed", "queued") else "skipped"
+            state = "skipped" if row.state.startswith(("already", "skipped")) else row.state
             counts[state] = counts.get(state, 0) + 1
         parts = ", ".join(f"{n} {state}" for state, n in counts.items())
         where = f"; records in {results_dir}" if results_dir else ""

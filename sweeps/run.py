@@ -41,10 +41,10 @@ def main(cfg: DictConfig) -> Optional[float]:
     return objective(record, cfg.objective)
 
 
-def label(job) -> str:
-    """A variant's label on the console: its overrides that differ from the command line's
-    (all of them for a single run)."""
-    varying = [o for o in job if o not in _ARGV]
+def label(job, common=None) -> str:
+    """A variant's label on the console: its overrides that not every grid point shares
+    (``common``; default: the command line's), all of them for a single run."""
+    varying = [o for o in job if o not in (_ARGV if common is None else common)]
     return " ".join(varying or job)
 
 
@@ -78,10 +78,11 @@ def precheck(argv: list[str]) -> None:
         print(f"error: {one_line(e)}", file=sys.stderr)
         sys.exit(2)
     _ARGV.update(overrides)
+    common = set.intersection(*(set(spec.overrides) for spec in specs)) if specs else set()
     for spec in specs:  # a search samples its grid points later: they join as they come
         sweeper = passed(spec.overrides)[0].hydra.sweeper._target_
         if sweeper.endswith(("RowsSweeper", "BasicSweeper")):
-            _PLANNED.append((spec.key, label(spec.overrides)))
+            _PLANNED.append((spec.key, label(spec.overrides, common)))
 
 
 if __name__ == "__main__":
