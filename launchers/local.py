@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import io
 from pathlib import Path
+
 from spec.run import RunSpec
 
 TRANSCRIPT = "console.log"  # in the variant's work dir, appended across resumes

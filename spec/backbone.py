@@ -12,9 +12,9 @@ from __future__ import annotations
 import functools
 import math
 from dataclasses import dataclass, field
-from typing import Mapping, Sequence
+from typing import Mapping
 
-from spec.msfm import POSITIONS, STAGES, Channels
+from spec.msfm import STAGES, Channels
 
 # mmdet backbones whose blocks are mmdet's ``Bottleneck`` (or a subclass that keeps plugins)
 RESNET_LIKE = {"ResNet", "ResNetV1d", "DetectoRS_ResNet"}
@@ -174,6 +174,3 @@ def msfm_channels(detector, msfm) -> Channels:
                              "the stage's planes first, then for its group width: MSFM must "
                              "fit both)") from None
     return described.channels
-
-
-__all__ = ["BackboneChannels", "POSITIONS", "backbone_of", "describe", "msfm_channels"]
