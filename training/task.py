@@ -25,8 +25,9 @@ log = logging.getLogger(__name__)
 class VariantTask:
     """Callable: run ``spec`` and return its record (finished, failed or skipped)."""
 
-    def __init__(self, spec: RunSpec) -> None:
+    def __init__(self, spec: RunSpec, progress=None) -> None:
         self.spec = spec
+        self.progress = progress  # report(event, **fields) for a console; local runs only
 
     def __call__(self) -> dict:
         from training.distributed import init_from_slurm
@@ -40,7 +41,7 @@ class VariantTask:
         if not _is_rank_zero():  # other DDP ranks train; rank 0 alone keeps the record
             from training.train import train_and_evaluate
 
-            return train_and_evaluate(spec, launcher)
+            return train_and_evaluate(spec, launcher, self.progress)
         with store.claim(spec.key) as mine:
             if not mine:
                 log.warning(f"skip {spec.key}: another process is running it")
@@ -73,7 +74,7 @@ class VariantTask:
         store.write(record)
         start = time.time()
         try:
-            result = train_and_evaluate(spec, launcher)
+            result = train_and_evaluate(spec, launcher, self.progress)
             record.update(result, status="pruned" if result.get("pruned") else "finished", error=None)
         except BaseException as e:  # noqa: BLE001 - KeyboardInterrupt/SystemExit recorded too
             record.update(status="failed", error=f"{type(e).__name__}: {' '.join(str(e).split())}",
