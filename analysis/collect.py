@@ -7,7 +7,7 @@ import pandas as pd
 from analysis.spec import COLUMNS, TableSpec, load_specs, match_key, paper_baselines
 
 # Most advanced status wins when a variant has several records and none finished.
-_RANK = {"failed": 0, "pending": 1, "running": 2, "finished": 3}
+_RANK = {"failed": 0, "pruned": 0.5, "pending": 1, "running": 2, "finished": 3}
 _STATE = {v: k for k, v in _RANK.items()}
 NOT_EVALUABLE = "not evaluable"
 # filled by analysis.significance where runs kept their detections; missing (—) otherwise

@@ -41,25 +41,77 @@ def _save(fig, out_dir: Path, stem: str) -> list[Path]:
 
 def plot_ap_vs_params(rows: pd.DataFrame, title: str, out_dir: Path, stem: str) -> list[Path]:
     """Scatter AP against #Param, Pareto-optimal variants ringed and joined by a step line."""
+    fig = ap_vs_params_figure(rows, title)
+    return _save(fig, out_dir, stem) if fig is not None else []
+
+
+def ap_vs_params_figure(rows: pd.DataFrame, title: str):
+    """The AP-vs-#Param figure (None without data): every point labelled, no label cut off,
+    hidden under the legend or on another label."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
     rows = rows.dropna(subset=["AP", "params_M"])
     if rows.empty:
-        return []
+        return None
     params, ap = rows["params_M"].tolist(), rows["AP"].tolist()
     front = pareto_front(params, ap)
     fig = Figure(figsize=(6, 4.5))
+    FigureCanvasAgg(fig)  # a renderer, to measure the labels
     ax = fig.add_subplot()
     ax.scatter(params, ap, color="tab:blue", zorder=2, label="variant")
     fx, fy = [params[i] for i in front], [ap[i] for i in front]
     ax.step(fx, fy, where="post", color="tab:red", lw=1, zorder=1)
     ax.scatter(fx, fy, s=120, facecolors="none", edgecolors="tab:red", zorder=3, label="Pareto front")
-    for x, y, label in zip(params, ap, rows["label"], strict=True):
-        ax.annotate(label, (x, y), textcoords="offset points", xytext=(4, 4), fontsize=7)
     ax.set(xlabel="#Param (M)", ylabel="AP", title=title)
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=8, loc="lower right")
-    return _save(fig, out_dir, stem)
+    ax.margins(x=0.15, y=0.15)  # room for the labels of the outermost points
+    # the legend sits under the axes, so it can cover no point and no label
+    ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=2, frameon=False)
+    place_labels(ax, params, ap, rows["label"].tolist())
+    return fig
+
+
+# label offsets in points (dx, dy, ha, va), tried in turn until one overlaps nothing
+_OFFSETS = [(6, 5, "left", "bottom"), (-6, 5, "right", "bottom"), (6, -5, "left", "top"),
+            (-6, -5, "right", "top"), (0, 9, "center", "bottom"), (0, -9, "center", "top"),
+            (9, 0, "left", "center"), (-9, 0, "right", "center")]
+
+
+def place_labels(ax, xs: list, ys: list, labels: list, pad: float = 4.0) -> list:
+    """Annotate each point with its label at the first offset where the label stays inside
+    the axes and keeps ``pad`` pixels from every marker and every label placed before (the
+    least crowded offset otherwise)."""
+    from matplotlib.transforms import Bbox
+
+    renderer = ax.figure.canvas.get_renderer()
+    inside = ax.get_window_extent(renderer)
+    radius = 7.0  # px: the Pareto ring around a marker
+    markers = [Bbox.from_extents(px - radius, py - radius, px + radius, py + radius)
+               for px, py in (ax.transData.transform((x, y)) for x, y in zip(xs, ys))]
+    placed, texts = [], []
+    for i in sorted(range(len(xs)), key=lambda k: (xs[k], ys[k])):
+        best = None
+        for dx, dy, ha, va in _OFFSETS:
+            text = ax.annotate(labels[i], (xs[i], ys[i]), textcoords="offset points",
+                               xytext=(dx, dy), ha=ha, va=va, fontsize=7)
+            box = text.get_window_extent(renderer)
+            near = box.expanded(1, 1).padded(pad)
+            cost = sum(near.overlaps(b) for b in placed) + sum(
+                near.overlaps(m) for j, m in enumerate(markers) if j != i)
+            cost += 10 * (box.x0 < inside.x0 or box.x1 > inside.x1 or box.y0 < inside.y0
+                          or box.y1 > inside.y1)
+            if best is None or cost < best[0]:
+                if best is not None:
+                    best[1].remove()
+                best = (cost, text, box)
+            else:
+                text.remove()
+            if cost == 0:
+                break
+        placed.append(best[2])
+        texts.append(best[1])
+    return texts
 
 
 def plot_sizes(rows: pd.DataFrame, title: str, out_dir: Path, stem: str) -> list[Path]:

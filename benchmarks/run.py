@@ -14,7 +14,8 @@ import time
 import traceback
 
 BENCHMARKS = ("bench_plan", "bench_msfm_module", "bench_msfm_overhead", "bench_tables",
-              "bench_coco_eval", "bench_cpu_schedule", "bench_submit", "bench_bootstrap")
+              "bench_coco_eval", "bench_cpu_schedule", "bench_submit", "bench_bootstrap",
+              "bench_search")
 
 
 def _summary(name: str, r: dict) -> str:
@@ -45,6 +46,9 @@ def _summary(name: str, r: dict) -> str:
     if name == "bench_bootstrap":
         return (f"{r['images']} images, B={r['resamples']}: {r['seconds']} s vs COCOeval {r['cocoeval_seconds']} s"
                 f" (x{r['ratio_to_cocoeval']}), artifact {r['artifact_mb']} MB, goal met: {r['goal_met']}")
+    if name == "bench_search":
+        return (f"pruning: {r['epochs_saving']:.0%} fewer epochs, best AP {r['pruned']['best_ap']} vs "
+                f"{r['unpruned']['best_ap']} (noise {r['noise_std']}), goal met: {r['meets_goal']}")
     return ", ".join(f"{k}={v}" for k, v in list(r.items())[:4])
 
 

@@ -212,12 +212,12 @@ def _write_pending(spec: RunSpec, job_id: str, conf, folder) -> None:
 
 
 def wait_for_records(specs: Sequence[RunSpec], poll_s: float = 5.0) -> list[dict]:
-    """Block until every variant's record is finished or failed (reconciled with SLURM, so a
-    job that dies without writing one still ends the wait); returns the records."""
+    """Block until every variant's record is finished, failed or pruned (reconciled with
+    SLURM, so a job that dies without writing one still ends the wait); returns the records."""
     import time
 
     while True:
         records = [record or {} for record, _ in current(_entries(specs))]
-        if all(r.get("status") in ("finished", "failed") for r in records):
+        if all(r.get("status") in ("finished", "failed", "pruned") for r in records):
             return records
         time.sleep(poll_s)

@@ -11,7 +11,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterable, Optional
 
-STATUSES = ("pending", "running", "finished", "failed")
+STATUSES = ("pending", "running", "finished", "failed", "pruned")  # pruned: a search stopped it
 REQUIRED = ("key", "status", "variant", "metrics")
 
 

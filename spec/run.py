@@ -28,6 +28,7 @@ class RunSpec:
     num_workers: int = 2
     log_interval: int = 10
     max_attempts: int = 0  # SLURM: give up after this many starts (0 = no limit)
+    trial: Optional[dict] = None  # a search trial to report to: storage, study, number, pruner
 
     @property
     def key(self) -> str:

@@ -10,7 +10,7 @@ import sys
 from typing import Sequence
 
 from sweeps import schema  # noqa: F401  (registers the typed schema)
-from sweeps.variants import compose_jobs, names_of, variant_of
+from sweeps.variants import compose_jobs, names_of, one_line, variant_of
 from spec.variant import Variant
 
 
@@ -69,8 +69,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         rows, plan_cfg = plan(overrides)
     except ValueError as e:
-        print(f"error: {e}", file=sys.stderr)
+        print(f"error: {one_line(e)}", file=sys.stderr)
         return 2
+    except Exception as e:  # noqa: BLE001 - a model that passed the gate but mmdet refuses
+        print(f"error: {type(e).__name__}: {one_line(e)}", file=sys.stderr)
+        return 1
     print_table(rows, f"plan: {' '.join(overrides) or 'defaults'} ({len(rows)} variants)")
     print(f"GFLOPs: backbone+neck+dense head at {plan_cfg.input_size[0]}x{plan_cfg.input_size[1]} "
           f"(RoI heads excluded); GPU-h at {plan_cfg.effective_tflops} TFLOP/s effective per GPU, "

@@ -69,6 +69,7 @@ class Config(Variant):
     objective: str = "ap"  # what a run returns to the sweeper: ap | ap_params (AP, params in M)
     num_workers: int = 2  # data-loading processes per GPU/process
     log_interval: int = 10  # iterations between training log lines
+    verbose: bool = False  # full logs on the console (default: a progress view, logs in files)
     launcher: LauncherConf = field(default_factory=LauncherConf)
     wandb: WandbConf = field(default_factory=WandbConf)
     plan: PlanConf = field(default_factory=PlanConf)
@@ -80,17 +81,9 @@ def register() -> None:
     ConfigStore.instance().store(name="schema", node=Config)
     if not OmegaConf.has_resolver("or"):
         OmegaConf.register_new_resolver("or", lambda value, default: default if value is None else value)
-    if not OmegaConf.has_resolver("sqlite"):
-        OmegaConf.register_new_resolver("sqlite", sqlite_url)
-
-
-def sqlite_url(path: str) -> str:
-    """``sqlite:///`` URL of ``path``, creating its directory (Optuna's storage)."""
-    from pathlib import Path
-
-    target = Path(path).resolve()
-    target.parent.mkdir(parents=True, exist_ok=True)
-    return f"sqlite:///{target}"
+    if not OmegaConf.has_resolver("console_level"):  # Hydra's console log level, see config.yaml
+        OmegaConf.register_new_resolver("console_level",
+                                        lambda verbose: "INFO" if verbose else "WARNING")
 
 
 register()

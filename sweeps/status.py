@@ -9,9 +9,11 @@ import sys
 from typing import Sequence
 
 from sweeps import schema  # noqa: F401  (registers the typed schema)
+from sweeps.search import search_status
 from sweeps.variants import compose_jobs, variant_of
 
-STYLE = {"finished": "green", "running": "yellow", "failed": "red", "pending": "dim"}
+STYLE = {"finished": "green", "running": "yellow", "failed": "red", "pending": "dim",
+         "pruned": "magenta"}
 
 
 def status_rows(overrides: Sequence[str]) -> list[dict]:
@@ -59,11 +61,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     """CLI entry point; returns the process exit code."""
     overrides = list(sys.argv[1:] if argv is None else argv)
     try:
-        rows = status_rows(overrides)
+        search = search_status(overrides)  # None unless the overrides select a search
+        rows = search["rows"] if search else status_rows(overrides)
     except ValueError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     print_status(rows, f"status: {' '.join(overrides) or 'defaults'}")
+    if search:
+        print(search["line"])  # trials of n_trials, GPU-hours spent of the budget
     return 0
 
 

@@ -24,6 +24,16 @@ def variant_of(cfg: DictConfig) -> Variant:
     return Variant(**parts)
 
 
+def validated(cfg: DictConfig) -> Variant:
+    """The Variant of a composed config, validated against its detector's real backbone
+    (channels per stage and position read from the mmdet config; see ``spec.backbone``)."""
+    from spec.backbone import msfm_channels
+
+    variant = variant_of(cfg)
+    channels = msfm_channels(variant.detector, variant.msfm) if variant.msfm.enabled else None
+    return variant.validate(channels)
+
+
 def names_of(cfg: DictConfig) -> dict:
     """The variant in the paper's words: each config group's chosen option, and msfm on/off."""
     if "hydra" in cfg:
@@ -107,7 +117,7 @@ def spec_of(cfg: DictConfig, overrides: Sequence[str]) -> RunSpec:
     from results.store import ResultStore
     from spec.files import check_files
 
-    variant = variant_of(cfg).validate()
+    variant = validated(cfg)
     check_files(variant)
     ResultStore(cfg.results_dir).check_writable()
     if cfg.launcher.name == "slurm":
@@ -156,7 +166,7 @@ def compose_jobs(overrides: Sequence[str], check: bool = True) -> list[tuple[lis
                 check_group_overrides(job)
                 cfg = compose("config", overrides=job, return_hydra_config=True)
                 if check:
-                    variant_of(cfg).validate()
+                    validated(cfg)
             except Exception as e:  # noqa: BLE001
                 raise ValueError(f"{one_line(e)}  [variant: {' '.join(job)}]") from None
             composed.append((job, cfg))

@@ -25,8 +25,9 @@ log = logging.getLogger(__name__)
 class VariantTask:
     """Callable: run ``spec`` and return its record (finished, failed or skipped)."""
 
-    def __init__(self, spec: RunSpec) -> None:
+    def __init__(self, spec: RunSpec, progress=None) -> None:
         self.spec = spec
+        self.progress = progress  # report(event, **fields) for a console; local runs only
 
     def __call__(self) -> dict:
         from training.distributed import init_from_slurm
@@ -40,7 +41,7 @@ class VariantTask:
         if not _is_rank_zero():  # other DDP ranks train; rank 0 alone keeps the record
             from training.train import train_and_evaluate
 
-            return train_and_evaluate(spec, launcher)
+            return train_and_evaluate(spec, launcher, self.progress)
         with store.claim(spec.key) as mine:
             if not mine:
                 log.warning(f"skip {spec.key}: another process is running it")
@@ -73,8 +74,8 @@ class VariantTask:
         store.write(record)
         start = time.time()
         try:
-            result = train_and_evaluate(spec, launcher)
-            record.update(result, status="finished", error=None)
+            result = train_and_evaluate(spec, launcher, self.progress)
+            record.update(result, status="pruned" if result.get("pruned") else "finished", error=None)
         except BaseException as e:  # noqa: BLE001 - KeyboardInterrupt/SystemExit recorded too
             record.update(status="failed", error=f"{type(e).__name__}: {' '.join(str(e).split())}",
                           traceback=traceback.format_exc()[-4000:])
@@ -92,11 +93,21 @@ class VariantTask:
         record = new_record(
             spec.key, "running", spec.names, sweep=spec.sweep, overrides=spec.overrides,
             config=spec.config, seed=spec.variant.seed, previous=existing,
-            spec=asdict(spec.variant), gpus=None,
+            spec=asdict(spec.variant), gpus=None, **_trial_fields(spec.trial),
         )
         record["attempts"] += 1
         record["slurm_job_id"] = _slurm_job_id() or record["slurm_job_id"]
         return record
+
+
+def _trial_fields(trial: Optional[dict]) -> dict:
+    """A search trial's identity for the record (storage password masked)."""
+    if not trial:
+        return {}
+    from results.study import mask_url
+
+    return dict(trial=dict(study=trial["study"], number=trial["number"],
+                           storage=mask_url(trial["storage"])))
 
 
 def _slurm_job_id() -> Optional[str]:

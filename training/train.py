@@ -21,6 +21,7 @@ class LastMetrics(Hook):
     def __init__(self) -> None:
         self.metrics: dict = {}
         self.wandb_run: str | None = None
+        self.wandb_id: str | None = None
 
     def after_val_epoch(self, runner, metrics=None) -> None:
         import sys
@@ -30,6 +31,7 @@ class LastMetrics(Hook):
         if wandb is not None and wandb.run is not None and runner.rank == 0:
             wandb.run.summary.update(self.metrics)
             self.wandb_run = str(Path(wandb.run.dir).parent)  # offline: `wandb sync` this
+            self.wandb_id = wandb.run.id
 
 
 class FiniteLoss(Hook):
@@ -71,7 +73,10 @@ def runner_config(spec: RunSpec, data_root: str, classes, launcher: str = "none"
             name=" ".join(spec.overrides) or "default", dir=spec.work_dir,
             # nested: mmengine adds its own config (with its own `launcher` etc.) at the top
             config={"run": spec.config, **{f"variant.{k}": v for k, v in spec.names.items()}},
-            tags=[spec.key])))
+            tags=[spec.key], id=wandb_run_id(spec), resume="allow"),
+            # curves against mmengine's iteration, which a resume continues (wandb's own step
+            # restarts in every offline segment)
+            define_metric_cfg=[dict(name="iter"), dict(name="*", step_metric="iter")]))
     # mmengine keeps one global instance per name: a name per run, or the second variant of a
     # multirun would reuse the first one's (closed) wandb backend
     run_name = f"{spec.key}-{time.strftime('%Y%m%d_%H%M%S')}-{os.getpid()}"
@@ -80,8 +85,26 @@ def runner_config(spec: RunSpec, data_root: str, classes, launcher: str = "none"
     return cfg
 
 
-def train_and_evaluate(spec: RunSpec, launcher: str = "none") -> dict:
-    """Train ``spec.variant`` and return the record fields: metrics, params, gflops, ..."""
+def wandb_run_id(spec: RunSpec) -> str:
+    """The variant's wandb run id: its key (which includes the seed), so every resume after a
+    requeue, time-out, scancel or kill continues one run. A forced retrain is a new run
+    (``<key>-<time>``); the id is kept in the work dir so the retrain's own resumes continue it."""
+    import json
+
+    from results.atomic import write_json_atomic
+
+    path = Path(spec.work_dir) / "wandb.json"
+    if path.is_file():
+        return json.loads(path.read_text())["id"]
+    run_id = f"{spec.key}-{time.strftime('%Y%m%d%H%M%S')}" if spec.force else spec.key
+    write_json_atomic(path, {"id": run_id})
+    return run_id
+
+
+def train_and_evaluate(spec: RunSpec, launcher: str = "none", progress=None) -> dict:
+    """Train ``spec.variant`` and return the record fields: metrics, params, gflops, ...
+
+    ``progress``: a ``report(event, **fields)`` callable, fed by ``ProgressHook``."""
     from mmengine.runner import Runner
 
     from training.checkpoints import repair_last_checkpoint, trust_checkpoints_under
@@ -96,6 +119,16 @@ def train_and_evaluate(spec: RunSpec, launcher: str = "none") -> dict:
     last = LastMetrics()
     runner.register_hook(last)
     runner.register_hook(FiniteLoss())
+    pruning = None
+    if spec.trial:  # a search trial: report val AP to its study, stop when pruned
+        from training.pruning import TrialPruning
+
+        pruning = TrialPruning(spec.trial)
+        runner.register_hook(pruning)
+    if progress is not None:
+        from training.progress import ProgressHook
+
+        runner.register_hook(ProgressHook(progress))
     try:
         runner.train()
         if not last.metrics:  # resumed after the last epoch: evaluate now
@@ -115,9 +148,11 @@ def train_and_evaluate(spec: RunSpec, launcher: str = "none") -> dict:
         lr=spec.variant.schedule.lr * batch / spec.variant.schedule.base_batch_size,
         lr_note=f"linear scaling: {spec.variant.schedule.lr} x {batch}/{spec.variant.schedule.base_batch_size}",
         wandb_run=last.wandb_run,
+        wandb_id=last.wandb_id,
         log_dir=str(runner.log_dir),
         # the val detections (docs/detections.md), relative to results_dir; None if none were written
         detections=detections_path(spec).name if detections_path(spec).exists() else None,
+        **(pruning.fields(runner) if pruning else {}),
     )
 
 

@@ -57,3 +57,18 @@ def read_wandb_summary(run_dir: str) -> dict:
             for item in record.summary.update:
                 summary[item.key or "/".join(item.nested_key)] = json.loads(item.value_json)
     return summary
+
+
+def wandb_run_ids(root: Path) -> dict[str, str]:
+    """Each offline wandb run dir under ``root`` -> the run id its ``.wandb`` log records."""
+    from wandb.proto import wandb_internal_pb2
+
+    ids = {}
+    for path in sorted(Path(root).glob("**/offline-run-*/run-*.wandb")):
+        for data in _wandb_records(path):
+            record = wandb_internal_pb2.Record()
+            record.ParseFromString(data)
+            if record.WhichOneof("record_type") == "run":
+                ids[path.parent.name] = record.run.run_id
+                break
+    return ids

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.run.helpers import ROOT, TINY, read_wandb_summary, records, sweeps_run
+from tests.run.helpers import ROOT, TINY, read_wandb_summary, records, sweeps_run, wandb_run_ids
 
 pytestmark = pytest.mark.slow
 METRICS = ("bbox_mAP", "bbox_mAP_50", "bbox_mAP_75", "bbox_mAP_s", "bbox_mAP_m", "bbox_mAP_l")
@@ -43,6 +43,12 @@ def test_multirun_records_each_variant_once_and_force_retrains(tmp_path):
     done = records(tmp_path)
     assert [r["status"] for r in done] == ["finished", "finished"]
     assert {r["variant"]["msfm"] for r in done} == {False, True}
+    console = first.stdout + first.stderr  # concise: a line per state change and epoch
+    assert len(console.splitlines()) <= 12 and "Epoch(train)" not in console, console
+    assert "sweep: 2 variants: 2 finished" in console and console.count(": finished: AP ") == 2
+    for r in done:  # the full log is in the variant's work dir, its path printed once
+        transcript = tmp_path / "work" / r["key"] / "console.log"
+        assert console.count(str(transcript)) == 1 and "Epoch(train)" in transcript.read_text()
 
     again = sweeps_run(tmp_path, *args)
     assert again.returncode == 0
@@ -59,9 +65,10 @@ def test_multirun_records_each_variant_once_and_force_retrains(tmp_path):
     assert all(r["attempts"] == 2 for r in retrained)
 
 
-def test_killed_run_resumes_from_its_checkpoint(tmp_path):
+def test_killed_run_resumes_from_its_checkpoint_and_its_wandb_run(tmp_path):
     cmd = [sys.executable, "-m", "sweeps.run", f"output_root={tmp_path}", *TINY,
-           "schedule.epochs=4", "schedule.milestones=[4]", "schedule.val_interval=4"]
+           "schedule.epochs=4", "schedule.milestones=[4]", "schedule.val_interval=4",
+           "wandb.enabled=true"]
     proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                             start_new_session=True)
     deadline = time.time() + 600
@@ -75,13 +82,24 @@ def test_killed_run_resumes_from_its_checkpoint(tmp_path):
     assert record["status"] == "running"
 
     resumed = sweeps_run(tmp_path, "schedule.epochs=4", "schedule.milestones=[4]",
-                         "schedule.val_interval=4")
+                         "schedule.val_interval=4", "wandb.enabled=true", "verbose=true")
     assert resumed.returncode == 0, resumed.stderr[-3000:]
-    log = resumed.stdout + resumed.stderr
+    log = resumed.stdout + resumed.stderr  # verbose=true: mmengine's full log on the console
     assert "resumed" in log.lower() and "epoch_2.pth" in log
     assert "Epoch(train) [1]" not in log and "Epoch(train) [3]" in log
     [record] = records(tmp_path)
     assert record["status"] == "finished" and record["attempts"] == 2
+    # one wandb run across the kill: both offline segments carry the variant's run id
+    segments = wandb_run_ids(tmp_path / "work" / record["key"] / "wandb")
+    assert len(segments) == 2 and set(segments.values()) == {record["key"]}, segments
+    assert record["wandb_id"] == record["key"] and record["wandb_run"].endswith(max(segments))
+    # the README's upload command takes both segments (wandb 0.31 syncs the files of one run
+    # id in start order into that run; uploading itself needs a server, not here)
+    wandb_cli = Path(sys.executable).parent / "wandb"
+    dirs = sorted(str(p) for p in (tmp_path / "work" / record["key"] / "wandb").glob("offline-run-*"))
+    dry = subprocess.run([wandb_cli, "sync", "--dry-run", *dirs], capture_output=True, text=True)
+    listed = (dry.stdout + dry.stderr).count(f"run-{record['key']}.wandb")
+    assert dry.returncode == 0 and listed == 2, dry.stderr
 
 
 @pytest.mark.parametrize("args, field", [

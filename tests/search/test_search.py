@@ -9,11 +9,13 @@ SPACE = [f"hydra.sweeper.params.{k}='choice({v})'" for k, v in (  # quoted: not 
     ("norm_group", "gn16,gn32"), ("conv_num", "cgn1"), ("fusion_type", "add"))]
 
 
-def study(tmp_path):
+def study(tmp_path, name="msfm"):
     import optuna
 
-    return optuna.load_study(study_name="msfm",
-                             storage=f"sqlite:///{tmp_path / 'sweeps/search/optuna.db'}")
+    from results.study import open_storage
+
+    return optuna.load_study(study_name=name,
+                             storage=open_storage(str(tmp_path / "sweeps/search/optuna.journal")))
 
 
 @pytest.mark.slow
@@ -30,20 +32,28 @@ def test_search_resumes_its_study_and_never_retrains_a_finished_variant(tmp_path
                             pytest.approx(match[0]["params"] / 1e6)]
     assert "Number of Pareto solutions" in first.stdout + first.stderr
 
-    again = sweeps_run(tmp_path, "+search=msfm", "hydra.sweeper.n_trials=2", *SPACE)
-    assert again.returncode == 0, again.stderr[-3000:]
-    assert len(study(tmp_path).trials) == 5  # resumed from the SQLite study
+    # n_trials is the study's total: 5 resumes the study (2 more), a re-run adds nothing
+    for _ in range(2):
+        again = sweeps_run(tmp_path, "+search=msfm", "hydra.sweeper.n_trials=5", *SPACE)
+        assert again.returncode == 0, again.stderr[-3000:]
+        assert len(study(tmp_path).trials) == 5  # resumed from the journal study
+    assert "5/5 trials" in again.stdout + again.stderr
     assert all(r["attempts"] == 1 for r in records(tmp_path))
 
 
 @pytest.mark.slow
 def test_invalid_sampled_combination_fails_its_trial_without_training(tmp_path):
     bad = [s.replace("choice(after_conv3)", "choice(after_conv1)") for s in SPACE]
-    proc = sweeps_run(tmp_path, "+search=msfm", "hydra.sweeper.n_trials=2", *bad)
+    proc = sweeps_run(tmp_path, "+search=msfm", "hydra.sweeper.n_trials=2",
+                      "hydra.sweeper.max_rejected=10", *bad)
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert {t.state.name for t in study(tmp_path).trials} == {"FAIL"}
     assert "msfm.norm_group" in proc.stdout + proc.stderr and records(tmp_path) == []
     assert "Epoch(train)" not in proc.stdout + proc.stderr
+    # never a trial: all 10 told as rejected, none counted, and the sweeper says so
+    assert [t.user_attrs["outcome"] for t in study(tmp_path).trials] == ["rejected"] * 10
+    assert "0/2 trials" in proc.stdout + proc.stderr
+    assert "10 sampled combinations rejected by validation" in proc.stdout + proc.stderr
 
 
 def test_analysis_marks_the_pareto_front_of_search_records(tmp_path):

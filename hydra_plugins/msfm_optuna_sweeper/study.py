@@ -1,0 +1,100 @@
+"""Opening a search's study: objectives per mode, the sampler, the pruner, checked options."""
+from __future__ import annotations
+
+MODES = {"pareto": ["maximize", "minimize"],  # bbox AP up, params down (NSGA-II)
+         "ap": ["maximize"],  # bbox AP (TPE), prunable
+         "constrained": ["maximize"]}  # bbox AP subject to params <= params_budget_m (TPE)
+SAMPLERS = ("auto", "tpe", "nsgaii", "random")
+
+
+def check_options(conf) -> None:
+    """One-line ``ValueError`` naming the ``hydra.sweeper`` field for any bad option."""
+    from results.study import PRUNERS
+
+    def bad(field, msg):
+        raise ValueError(f"hydra.sweeper.{field}: {msg}")
+
+    if conf.mode not in MODES:
+        bad("mode", f"unknown mode {conf.mode!r}; allowed: {', '.join(MODES)}")
+    if conf.sampler.name not in SAMPLERS:
+        bad("sampler.name", f"unknown sampler {conf.sampler.name!r}; allowed: {', '.join(SAMPLERS)}")
+    if conf.pruner.name not in PRUNERS:
+        bad("pruner.name", f"unknown pruner {conf.pruner.name!r}; allowed: {', '.join(PRUNERS)}")
+    if conf.pruner.name != "none" and conf.mode == "pareto":
+        bad("pruner.name", "Optuna prunes single-objective studies only; use mode=ap or "
+            "mode=constrained, or pruner.name=none")
+    if conf.mode == "constrained" and not conf.params_budget_m:
+        bad("params_budget_m", "mode=constrained needs a parameter budget in millions (> 0)")
+    for field in ("n_trials", "n_jobs", "heartbeat_interval", "max_rejected"):
+        if conf[field] < 1:
+            bad(field, f"{conf[field]} must be >= 1")
+    for field in ("params_budget_m", "budget_gpu_hours", "grace_period"):
+        if conf[field] is not None and conf[field] <= 0:
+            bad(field, f"{conf[field]} must be > 0 (or null: no limit)")
+    if not conf.params:
+        bad("params", "the search space is empty")
+
+
+def constraint_of(budget_m):
+    """Optuna's ``constraints_func`` for params <= ``budget_m`` (feasible when <= 0), or None."""
+    if not budget_m:
+        return None
+    return lambda trial: (float(trial.user_attrs.get("params_M", 0.0)) - float(budget_m),)
+
+
+def make_sampler(name: str, kwargs, mode: str, seed, params_budget_m=None):
+    """The sampler ``name`` (``auto``: NSGA-II for the Pareto mode, TPE otherwise) with the
+    params constraint when there is a budget, and ``kwargs`` passed on."""
+    import optuna
+
+    name = name if name != "auto" else ("nsgaii" if mode == "pareto" else "tpe")
+    kwargs = dict(kwargs or {})
+    try:
+        if name == "random":
+            return optuna.samplers.RandomSampler(seed=seed, **kwargs)
+        cls = optuna.samplers.NSGAIISampler if name == "nsgaii" else optuna.samplers.TPESampler
+        return cls(seed=seed, constraints_func=constraint_of(params_budget_m), **kwargs)
+    except TypeError as e:
+        raise ValueError(f"hydra.sweeper.sampler.kwargs: {name}: {e}") from None
+
+
+def pruner_spec(conf, schedule) -> dict:
+    """What a job needs to rebuild the study's pruner (``results.study.make_pruner``)."""
+    from omegaconf import OmegaConf
+
+    return dict(name=conf.name, kwargs=OmegaConf.to_container(conf.kwargs) if conf.kwargs else {},
+                epochs=int(schedule.epochs), val_interval=int(schedule.val_interval))
+
+
+def open_study(conf, storage_url: str, schedule):
+    """Create or load the study ``conf.study_name`` at ``storage_url``; a study created with
+    other objectives is a one-line error. Seeds its sampler with ``seed + trials so far`` so
+    a resumed search does not replay the first run's samples."""
+    import optuna
+    from omegaconf import OmegaConf
+
+    from results.study import make_pruner, mask_url, open_storage
+
+    pruner = make_pruner(**pruner_spec(conf.pruner, schedule))
+    directions = MODES[conf.mode]
+    try:
+        storage = open_storage(storage_url, conf.heartbeat_interval, conf.grace_period,
+                               conf.max_retry)
+        study = optuna.create_study(study_name=conf.study_name, storage=storage, pruner=pruner,
+                                    directions=directions, load_if_exists=True,
+                                    sampler=optuna.samplers.RandomSampler())
+    except Exception as e:  # noqa: BLE001 - driver missing, server down, bad path: one line
+        why = mask_url(" ".join(str(e).split()[:40]))
+        raise ValueError(f"hydra.sweeper.storage: cannot open {mask_url(storage_url)}: "
+                         f"{type(e).__name__}: {why}") from None
+    found = [d.name.lower() for d in study.directions]
+    if found != directions:
+        raise ValueError(f"hydra.sweeper.study_name: study {conf.study_name!r} in "
+                         f"{mask_url(storage_url)} optimises {found}, mode={conf.mode} needs "
+                         f"{directions}; choose another study_name")
+    seed = conf.sampler.seed
+    kwargs = OmegaConf.to_container(conf.sampler.kwargs) if conf.sampler.kwargs else {}
+    study.sampler = make_sampler(conf.sampler.name, kwargs, conf.mode,
+                                 None if seed is None else seed + len(study.trials),
+                                 conf.params_budget_m)
+    return study

@@ -1,0 +1,151 @@
+"""The search's study without training: storage and heartbeat, bookkeeping, space, options."""
+import json
+import subprocess
+import sys
+import time
+
+import pytest
+
+from tests.run.helpers import ROOT, TINY
+
+
+def test_password_is_masked_wherever_a_url_is_shown():
+    from results.study import mask_url
+
+    assert mask_url("postgresql://bob:s3:cr@t@db:5432/optuna") == "postgresql://bob:***@db:5432/optuna"
+    line = "hydra.sweeper.storage=mysql+pymysql://bob:s3cret@db/optuna"
+    assert mask_url(line) == "hydra.sweeper.storage=mysql+pymysql://bob:***@db/optuna"
+    assert mask_url("/shared/sweeps/search/optuna.journal") == "/shared/sweeps/search/optuna.journal"
+
+
+def test_stale_trial_is_failed_and_requeued_with_its_params(tmp_path):
+    """A journal study gets Optuna's heartbeat: a RUNNING trial silent for the grace period
+    is failed and re-queued (same params); only the re-queued one counts toward n_trials."""
+    import optuna
+    from optuna.distributions import CategoricalDistribution
+    from optuna.storages import fail_stale_trials
+
+    from results.study import open_storage
+    from sweeps.search import counted
+
+    storage = open_storage(str(tmp_path / "optuna.journal"), heartbeat_interval=1, grace_period=2)
+    study = optuna.create_study(study_name="s", storage=storage)
+    alive, dead = (study.ask({"scales": CategoricalDistribution(["3S", "5S"])}) for _ in range(2))
+    storage.record_heartbeat(dead._trial_id)
+    time.sleep(2.5)
+    storage.record_heartbeat(alive._trial_id)
+    fail_stale_trials(study)
+    states = {t.number: t.state.name for t in study.trials}
+    assert states == {0: "RUNNING", 1: "FAIL", 2: "WAITING"}
+    assert study.trials[2].params == dead.params
+    assert study.trials[2].system_attrs["retry_history"] == [1]
+    assert [t.number for t in counted(study.trials)] == [0]
+    assert study.ask().number == 2  # the re-queued trial is asked first
+
+
+def test_gpu_hours_spent_count_each_trained_variant_once(tmp_path):
+    import optuna
+
+    from results.record import new_record
+    from results.store import ResultStore
+    from sweeps.search import device_hours, spent_gpu_hours
+
+    store = ResultStore(tmp_path)
+    store.write(new_record("a", "finished", {}, wall_s=1800.0, gpus=8, world_size=8))
+    store.write(new_record("b", "pruned", {}, wall_s=3600.0, gpus=0, world_size=2))  # CPU DDP
+    store.write(new_record("c", "finished", {}, wall_s=3600.0, gpus=8))
+    assert device_hours(store.read("b")) == 2.0
+    study = optuna.create_study()
+    for key, outcome in (("a", "finished"), ("a", "reused"), ("b", "pruned"), ("c", "reused"),
+                         ("d", "rejected")):
+        t = study.ask()
+        t.set_user_attr("key", key)
+        t.set_user_attr("outcome", outcome)
+    assert spent_gpu_hours(study.trials, tmp_path) == pytest.approx(4.0 + 2.0)
+
+
+def test_search_space_from_hydra_sweep_syntax_and_the_command_line_wins():
+    from optuna.distributions import CategoricalDistribution, FloatDistribution, IntDistribution
+
+    from hydra_plugins.msfm_optuna_sweeper.space import overrides_of, parse_space
+
+    space, fixed = parse_space(
+        {"scales": "choice(3S, 5S)", "conv_num": "choice(cgn1, cgn2*)", "seed": "range(0, 3)",
+         "schedule.lr": "tag(log, interval(0.001, 0.1))"},
+        ["+search=msfm", "conv_num=cgn2", "fusion_type=add,cat"])
+    assert space == {"scales": CategoricalDistribution(["3S", "5S"]),
+                     "seed": IntDistribution(0, 2),
+                     "schedule.lr": FloatDistribution(0.001, 0.1, log=True),
+                     "fusion_type": CategoricalDistribution(["add", "cat"])}
+    assert fixed == ["+search=msfm", "conv_num=cgn2"]
+    assert overrides_of({"fusion_type": "cat", "scales": "5S"}, space) == ["scales=5S", "fusion_type=cat"]
+
+
+def test_pruner_steps_are_epochs_and_bad_options_are_one_line():
+    from results.study import make_pruner
+
+    hyperband = make_pruner("hyperband", {}, epochs=12, val_interval=2)
+    assert (hyperband._min_resource, hyperband._max_resource) == (2, 12)
+    with pytest.raises(ValueError, match=r"^hydra.sweeper.pruner.kwargs: median: .*n_startup"):
+        make_pruner("median", {"n_startup": 1})
+    with pytest.raises(ValueError, match=r"hydra.sweeper.pruner.name: unknown pruner 'asha'; allowed: none, median"):
+        make_pruner("asha")
+
+
+@pytest.mark.parametrize("option, message", [
+    ("hydra.sweeper.pruner.name=median", "hydra.sweeper.pruner.name: Optuna prunes single-objective"),
+    ("hydra.sweeper.mode=constrained", "hydra.sweeper.params_budget_m: mode=constrained needs"),
+    ("hydra.sweeper.storage=postgresql://bob:s3cret@127.0.0.1:9/optuna", "hydra.sweeper.storage: cannot open postgresql://bob:***@"),
+])
+def test_bad_search_option_is_one_line_before_any_trial(tmp_path, option, message):
+    proc = subprocess.run([sys.executable, "-m", "sweeps.run", f"output_root={tmp_path}", *TINY,
+                           "+search=msfm", option], cwd=ROOT, capture_output=True, text=True,
+                          timeout=300)
+    assert proc.returncode != 0
+    errors = [line for line in proc.stderr.splitlines() if line.startswith("error: ")]
+    assert len(errors) == 1 and message in errors[0], proc.stderr[-2000:]
+    assert "s3cret" not in proc.stdout + proc.stderr and "Traceback" not in proc.stderr
+    assert not (tmp_path / "results").exists() or not list((tmp_path / "results").glob("*.json"))
+
+
+def test_optuna_dashboard_reads_our_journal_study(tmp_path):
+    """optuna-dashboard (the `dashboard` extra) serves a study written by our storage."""
+    import optuna
+    from optuna_dashboard import wsgi
+    from wsgiref.util import setup_testing_defaults
+
+    from results.study import open_storage
+
+    path = str(tmp_path / "optuna.journal")
+    study = optuna.create_study(study_name="msfm_pruned", storage=open_storage(path),
+                                direction="maximize")
+    trial = study.ask({"scales": optuna.distributions.CategoricalDistribution(["3S", "5S"])})
+    trial.report(0.2, 1)
+    study.tell(trial, 0.25)
+
+    def get(url):
+        environ = {"PATH_INFO": url}
+        setup_testing_defaults(environ)
+        out = {}
+        body = wsgi(path)(environ, lambda status, headers, *exc: out.update(status=status))
+        assert out["status"].startswith("200"), out
+        return json.loads(b"".join(body))
+
+    [listed] = get("/api/studies")["study_summaries"]
+    assert listed["study_name"] == "msfm_pruned"
+    [shown] = get(f"/api/studies/{listed['study_id']}")["trials"]
+    assert shown["values"] == [0.25] and shown["params"][0]["param_external_value"] == trial.params["scales"]
+    assert shown["intermediate_values"] == [{"step": 1, "value": 0.2}]
+
+
+@pytest.mark.parametrize("preset, mode, pruner", [("msfm", "pareto", "none"),
+                                                  ("msfm_pruned", "ap", "hyperband"),
+                                                  ("msfm_constrained", "constrained", "none")])
+def test_every_search_preset_composes_with_our_sweeper(compose_cfg, preset, mode, pruner):
+    from hydra_plugins.msfm_optuna_sweeper.study import check_options
+
+    sweeper = compose_cfg(f"+search={preset}").hydra.sweeper
+    assert sweeper._target_.endswith("msfm_optuna_sweeper.optuna_sweeper.OptunaSweeper")
+    assert (sweeper.mode, sweeper.pruner.name) == (mode, pruner)
+    check_options(sweeper)
+    assert set(sweeper.params) == {"position", "scales", "ratios", "norm_group", "conv_num", "fusion_type"}
