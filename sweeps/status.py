@@ -52,9 +52,12 @@ def print_status(rows: list[dict], title: str) -> None:
         note = r["error"] or job
         state = f"[{STYLE.get(r['status'], 'red')}]{r['status']}[/]"
         table.add_row(r["key"], " ".join(r["overrides"]) or "(defaults)", state, ap, params, note)
-    Console().print(table)
+    console = Console()
+    if not console.is_terminal:  # a log or a pipe: one line per variant, not wrapped at 80
+        console = Console(width=160)
+    console.print(table)
     counts = {s: sum(r["status"] == s for r in rows) for s in {r["status"] for r in rows}}
-    Console().print(", ".join(f"{n} {s}" for s, n in sorted(counts.items())))
+    console.print(", ".join(f"{n} {s}" for s, n in sorted(counts.items())))
 
 
 def main(argv: Sequence[str] | None = None) -> int:
