@@ -203,7 +203,7 @@ def test_failing_variant_leaves_a_failed_record_with_error_and_traceback(tmp_pat
     from training.task import VariantTask
     from spec.variant import Variant
 
-    def train_and_evaluate(spec, launcher):
+    def train_and_evaluate(spec, launcher, progress=None):
         raise exc
 
     monkeypatch.setattr(training.train, "train_and_evaluate", train_and_evaluate)
@@ -281,7 +281,7 @@ def test_variant_finished_by_another_sweep_just_before_the_claim_is_not_retraine
     trained = []
     monkeypatch.setattr(ResultStore, "claim", claim_after_the_other_sweep_finished)
     monkeypatch.setattr(training.train, "train_and_evaluate",
-                        lambda spec, launcher: trained.append(spec.key) or {})
+                        lambda spec, launcher, progress=None: trained.append(spec.key) or {})
     VariantTask(spec)()
     record = ResultStore(spec.results_dir).read(spec.key)
     assert trained == [] and record["attempts"] == 1 and record["metrics"] == {"bbox_mAP": 0.25}
