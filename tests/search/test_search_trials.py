@@ -33,7 +33,7 @@ def test_pruned_trial_stops_after_its_evaluation_and_its_record_says_so(tmp_path
                                "storage": str(tmp_path / "sweeps/search/optuna.journal")}
     # a plain run of the pruned variant resumes from its checkpoint and trains to the end
     plain = sweeps_run(tmp_path, "schedule.epochs=2", "schedule.milestones=[2]",
-                       "schedule.val_interval=1", "norm_group=gn16")
+                       "schedule.val_interval=1", "norm_group=gn16", "verbose=true")
     assert plain.returncode == 0, plain.stderr[-3000:]
     [record] = records(tmp_path)
     assert record["status"] == "finished" and record["attempts"] == 2
