@@ -17,3 +17,17 @@ def compose_cfg(tmp_path):
                            return_hydra_config=True)
     yield _compose
     GlobalHydra.instance().clear()
+
+
+@pytest.fixture(autouse=True)
+def _no_shared_wandb_service():
+    """A test that opens a wandb run in this process starts a wandb-core service and exports
+    WANDB_SERVICE; later subprocesses would attach to it, and a run killed with SIGKILL would
+    stay "in use" there, so its resume fails. Each test leaves no service behind."""
+    import os
+    import sys
+
+    yield
+    if "wandb" in sys.modules:
+        sys.modules["wandb"].teardown()
+    os.environ.pop("WANDB_SERVICE", None)
