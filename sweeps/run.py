@@ -30,7 +30,8 @@ def main(cfg: DictConfig) -> Optional[float]:
     # precheck() passed this grid point through the gate; a search's sampled points are
     # validated here (an invalid one raises and the sweeper records the trial as failed)
     job = HydraConfig.get().overrides.task
-    spec = passed(job)[1] if passed(job) else spec_of(cfg, job)
+    hit = passed(job)
+    spec = hit[1] if hit else spec_of(cfg, job)
     if cfg.launcher.name == "slurm":  # a single variant; sweeps go through msfm_slurm
         [job] = submit([spec], cfg.launcher, Path(HydraConfig.get().runtime.output_dir) / "submitit")
         print(f"{spec.key}: {job}")
