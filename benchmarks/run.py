@@ -22,8 +22,9 @@ def _summary(name: str, r: dict) -> str:
     """The headline figures of one benchmark's result, in one line."""
     if name == "bench_plan":
         n = sum(v["variants"] for v in r["presets"].values())
-        return (f"{len(r['presets'])} presets, {n} variants in {r['total_s']} s (full builds "
-                f"{r['full_build_total_s']} s; goal {r['goal_s']} s met: {r['meets_goal']})")
+        return (f"{len(r['presets'])} presets, {n} variants in {r['total_s']} s from a cold cache, "
+                f"{r['warm_total_s']} s warm (full builds {r['full_build_total_s']} s; goal "
+                f"{r['goal_s']} s met: {r['meets_goal']})")
     if name == "bench_msfm_module":
         parts = [f"{k}: {runs['error']}" if "error" in runs else
                  f"{k}: " + ", ".join(f"{v} x{m['speedup']} vs reference" for v, m in runs.items())

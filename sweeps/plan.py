@@ -24,6 +24,7 @@ def gpu_hours(gflops: float, variant: Variant, effective_tflops: float) -> float
 def plan(overrides: Sequence[str]) -> tuple[list[dict], object]:
     """One row per grid point (overrides, names, key, params, gflops, gpu_hours), and the
     ``plan`` config node."""
+    from sweeps import plan_stats
     from sweeps.plan_stats import planned_stats
 
     composed = compose_jobs(overrides)
@@ -45,7 +46,26 @@ def plan(overrides: Sequence[str]) -> tuple[list[dict], object]:
             params=params, gflops=round(gflops, 2),
             gpu_hours=round(gpu_hours(gflops, variant, cfg.plan.effective_tflops), 1),
         ))
+    if plan_stats.MEASURED:  # torch and mmdet are loaded: price every detector now, ~0.5 s each
+        print(f"first plan of these detectors here: measuring every detector in conf/detector "
+              f"once (cache: {plan_stats.cache_dir()})", file=sys.stderr, flush=True)
+        plan_stats.warm_cache(variant, detector_options(), *cfg.plan.input_size)
     return rows, composed[0][1].plan
+
+
+def detector_options() -> list[dict]:
+    """Every detector in conf/detector, as DetectorConf fields."""
+    from dataclasses import fields
+
+    from omegaconf import OmegaConf
+
+    from spec.variant import DetectorConf
+    from sweeps.variants import CONF_DIR, group_options
+
+    names = {f.name for f in fields(DetectorConf)}
+    options = (OmegaConf.to_container(OmegaConf.load(CONF_DIR / "detector" / f"{o}.yaml"))
+               for o in group_options("detector"))
+    return [{k: v for k, v in o.items() if k in names} for o in options]
 
 
 def print_table(rows: list[dict], title: str) -> None:

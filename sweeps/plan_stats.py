@@ -4,8 +4,9 @@ MSFM is a residual plugin that changes no shape and nothing else in the detector
 variant's trainable parameters and FLOPs are exactly its baseline detector's plus those of
 its MSFM blocks. Each baseline is built once on the meta device, with forward hooks recording
 the feature-map shape at every bottleneck position; its numbers are cached on disk
-(``$MSFM_CACHE/plan``, default ``~/.cache/msfm/plan``, keyed by mmdet's version, the config, the
-code that builds models and the input size). Each MSFM block is then priced by
+(``$MSFM_CACHE/plan``, default ``~/.cache/msfm/plan``, keyed by mmdet's version, the detector's
+mmdet config, the number of classes, the code that builds models and the input size: nothing
+else changes the model). Each MSFM block is then priced by
 ``msfm/cost.py`` without torch. ``tests/sweeps/test_plan.py`` holds the result to building
 every variant's whole detector (``training.model_stats.model_stats``), exactly.
 """
@@ -20,11 +21,12 @@ from pathlib import Path
 
 from msfm.cost import block_macs, block_params
 from spec.msfm import MSFMSpec, to_plugins
-from spec.variant import Variant
+from spec.variant import DetectorConf, Variant
 
 POSITION_CONV = {"after_conv1": "conv1", "after_conv2": "conv2", "after_conv3": "conv3"}
 ROOT = Path(__file__).resolve().parents[1]
 CODE = ("training/mmdet_config.py", "training/model_stats.py", "sweeps/plan_stats.py")
+MEASURED: list[str] = []  # fingerprints this process built (and so imported torch and mmdet for)
 
 
 def cache_dir() -> Path:
@@ -33,7 +35,10 @@ def cache_dir() -> Path:
 
 
 def _fingerprint(baseline: Variant, width: int, height: int) -> str:
-    parts = [version("mmdet"), baseline.key(), f"{width}x{height}"]
+    # the planner's model is the paper's (pretrained set-up, see paper_model) whatever the
+    # schedule, so only the detector and the head size matter
+    parts = [version("mmdet"), baseline.detector.mmdet_config, str(baseline.dataset.num_classes),
+             f"{width}x{height}"]
     parts += [hashlib.sha256((ROOT / f).read_bytes()).hexdigest() for f in CODE]
     return hashlib.sha256("|".join(parts).encode()).hexdigest()[:20]
 
@@ -64,20 +69,46 @@ def measure_baseline(baseline: Variant, width: int, height: int) -> dict:
     return dict(params=count_params(model), gflops=gflops, sites=sites)
 
 
+def _cached(baseline: Variant, width: int, height: int) -> tuple[Path, dict | None]:
+    path = cache_dir() / f"{_fingerprint(baseline, width, height)}.json"
+    try:
+        return path, json.loads(path.read_text())
+    except (OSError, ValueError):
+        return path, None
+
+
 def baseline_stats(baseline: Variant, width: int, height: int) -> dict:
     """:func:`measure_baseline`, from the disk cache when it has been measured before."""
     from results.atomic import write_json_atomic
 
-    path = cache_dir() / f"{_fingerprint(baseline, width, height)}.json"
-    try:
-        return json.loads(path.read_text())
-    except (OSError, ValueError):
+    path, stats = _cached(baseline, width, height)
+    if stats is None:
         stats = measure_baseline(baseline, width, height)
+        MEASURED.append(path.stem)
         try:
             write_json_atomic(path, stats)
         except OSError:
             pass  # a read-only cache only costs time
-        return stats
+    return stats
+
+
+def warm_cache(variant: Variant, detectors: list[dict], width: int = 1333,
+               height: int = 800) -> int:
+    """Measure the baseline of each of ``detectors`` (DetectorConf fields) for ``variant``'s
+    dataset, unless cached; returns how many were built. Worth it once a process has imported
+    torch and mmdet (most of a first build's ~10 s): each further build takes ~0.5 s, and then
+    no later plan on this machine imports torch. A detector that fails is left to its own plan."""
+    built = 0
+    for fields in detectors:
+        baseline = replace(variant, detector=DetectorConf(**fields), msfm=MSFMSpec(enabled=False),
+                           seed=0)
+        if _cached(baseline, width, height)[1] is None:
+            try:
+                baseline_stats(baseline, width, height)
+                built += 1
+            except Exception:  # noqa: BLE001
+                pass
+    return built
 
 
 def planned_stats(variant: Variant, width: int = 1333, height: int = 800) -> tuple[int, float]:

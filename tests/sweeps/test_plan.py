@@ -82,3 +82,24 @@ def test_planner_equals_full_model_build(detector, overrides, compose_cfg, tmp_p
         assert fast[0] == full[0]
         assert fast[1] == pytest.approx(full[1], rel=1e-9)
     assert len(list((tmp_path / "cache" / "plan").glob("*.json"))) == 1
+
+
+def test_first_plan_prices_every_detector_then_plans_never_import_torch(tmp_path):
+    """A first plan has imported torch and mmdet anyway: it measures every detector in
+    conf/detector, so that the next plan, of any preset, needs no torch at all."""
+    from sweeps.variants import group_options
+
+    env = dict(__import__("os").environ, MSFM_CACHE=str(tmp_path / "cache"))
+    first = subprocess.run([sys.executable, "-m", "sweeps.plan", f"output_root={tmp_path}",
+                            "dataset=coco"], capture_output=True, text=True, env=env, timeout=600)
+    assert first.returncode == 0, first.stderr
+    assert "measuring every detector" in first.stderr
+    assert len(list((tmp_path / "cache" / "plan").glob("*.json"))) == len(group_options("detector"))
+    code = ("import sys; from sweeps.plan import main; "
+            f"code = main(['+sweep=frameworks', 'dataset=coco', 'output_root={tmp_path}']); "
+            "print('torch imported:', 'torch' in sys.modules); sys.exit(code)")
+    second = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
+                            timeout=600)
+    assert second.returncode == 0, second.stderr
+    assert "torch imported: False" in second.stdout
+    assert "measuring" not in second.stderr
