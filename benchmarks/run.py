@@ -49,7 +49,7 @@ def _summary(name: str, r: dict) -> str:
                 f" (x{r['ratio_to_cocoeval']}), artifact {r['artifact_mb']} MB, goal met: {r['goal_met']}")
     if name == "bench_search":
         return (f"pruning: {r['epochs_saving']:.0%} fewer epochs, best AP {r['pruned']['best_ap']} vs "
-                f"{r['unpruned']['best_ap']} (noise {r['noise_std']}), goal met: {r['meets_goal']}")
+                f"{r['unpruned']['best_ap']} (delta 95% CI {r['noise']['ci95']}), goal met: {r['meets_goal']}")
     return ", ".join(f"{k}={v}" for k, v in list(r.items())[:4])
 
 

@@ -4,8 +4,8 @@ MSFM is a residual plugin that changes no shape and nothing else in the detector
 variant's trainable parameters and FLOPs are exactly its baseline detector's plus those of
 its MSFM blocks. Each baseline is built once on the meta device, with forward hooks recording
 the feature-map shape at every bottleneck position; its numbers are cached on disk
-(``$MSFM_CACHE/plan``, default ``~/.cache/msfm/plan``, keyed by mmdet's version, the detector's
-mmdet config, the number of classes, the code that builds models and the input size: nothing
+(``$MSFM_CACHE/plan``, default ``~/.cache/msfm/plan``, keyed by mmdet's version, the detector
+(its mmdet config), the number of classes, the code that builds models and the input size: nothing
 else changes the model). Each MSFM block is then priced by
 ``msfm/cost.py`` without torch. ``tests/sweeps/test_plan.py`` holds the result to building
 every variant's whole detector (``training.model_stats.model_stats``), exactly.
@@ -15,7 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from dataclasses import replace
+from dataclasses import asdict, replace
 from importlib.metadata import version
 from pathlib import Path
 
@@ -37,8 +37,8 @@ def cache_dir() -> Path:
 def _fingerprint(baseline: Variant, width: int, height: int) -> str:
     # the planner's model is the paper's (pretrained set-up, see paper_model) whatever the
     # schedule, so only the detector and the head size matter
-    parts = [version("mmdet"), baseline.detector.mmdet_config, str(baseline.dataset.num_classes),
-             f"{width}x{height}"]
+    detector = json.dumps(asdict(baseline.detector), sort_keys=True)
+    parts = [version("mmdet"), detector, str(baseline.dataset.num_classes), f"{width}x{height}"]
     parts += [hashlib.sha256((ROOT / f).read_bytes()).hexdigest() for f in CODE]
     return hashlib.sha256("|".join(parts).encode()).hexdigest()[:20]
 

@@ -122,12 +122,13 @@ class Search:
         return passed(job)[1]
 
     def _stats(self, spec) -> tuple[int, float]:
-        """(params, planned GPU-hours) of ``spec`` from ``sweeps.plan``'s meta-device model."""
+        """(params, planned GPU-hours) of ``spec``, priced as ``sweeps.plan`` prices it (its
+        cached baseline plus the MSFM blocks: exact, and no model build once cached)."""
         if spec.key not in self._stats_cache:
             from sweeps.plan import gpu_hours
-            from training.model_stats import model_stats
+            from sweeps.plan_stats import planned_stats
 
-            params, gflops = model_stats(spec.variant, *self.config.plan.input_size)
+            params, gflops = planned_stats(spec.variant, *self.config.plan.input_size)
             self._stats_cache[spec.key] = (params, gpu_hours(gflops, spec.variant,
                                                              self.config.plan.effective_tflops))
         return self._stats_cache[spec.key]
