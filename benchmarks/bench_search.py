@@ -61,9 +61,49 @@ def run_search(pruner: str, root: Path) -> dict:
         pruned=sum(r["status"] == "pruned" for r in records),
         best_ap=round(best["metrics"]["bbox_mAP"], 4), best_variant=best["overrides"],
         best_detections=str(root / "results" / best["detections"]),
-        trials=[dict(overrides=r["overrides"], status=r["status"], epochs=r["epochs_trained"],
-                     ap=r["metrics"].get("bbox_mAP"), val_curve=r.get("val_curve"))
-                for r in records])
+        trials=trials_of(records))
+
+
+def trials_of(records: list[dict]) -> list[dict]:
+    """The trained trials in the order the study ran them, with their val AP curves."""
+    return [dict(number=r["trial"]["number"], overrides=r["overrides"], status=r["status"],
+                 epochs=r["epochs_trained"], ap=r["metrics"].get("bbox_mAP"),
+                 val_curve=r.get("val_curve"))
+            for r in sorted(records, key=lambda r: r["trial"]["number"])]
+
+
+# Other pruners, replayed on the unpruned search's curves (exact for a sequential search with
+# deterministic training: the pruned search's own curves equal the unpruned ones up to pruning)
+REPLAYS = {"successive_halving (as run)": ("successive_halving", dict(min_resource=2, reduction_factor=3)),
+           "successive_halving from epoch 6": ("successive_halving", dict(min_resource=6, reduction_factor=3)),
+           "median from epoch 4": ("median", dict(n_startup_trials=2, n_warmup_steps=3)),
+           "hyperband": ("hyperband", dict(min_resource=2, max_resource=12, reduction_factor=3))}
+
+
+def replay(trials: list[dict], name: str, kwargs: dict, epochs: int = 12) -> dict:
+    """Epochs trained and best final AP had ``trials`` (full curves, in order) been run
+    under Optuna's pruner ``name``, as ``training/pruning.py`` reports to it."""
+    import optuna
+
+    from results.study import make_pruner
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    study = optuna.create_study(study_name="msfm_pruned", direction="maximize",
+                                pruner=make_pruner(name, kwargs, epochs))
+    trained, kept = 0, []
+    for t in trials:
+        trial = study.ask()
+        for epoch, ap in t["val_curve"]:
+            trial.report(ap, epoch)
+            if trial.should_prune():
+                study.tell(trial, state=optuna.trial.TrialState.PRUNED)
+                break
+        else:
+            epoch = epochs
+            study.tell(trial, t["ap"])
+            kept.append(t["ap"])
+        trained += epoch
+    return dict(epochs_trained=trained, best_ap=max(kept) if kept else None)
 
 
 def paired_delta(unpruned: str, pruned: str, resamples: int = 1000) -> dict:
@@ -97,11 +137,12 @@ def main() -> dict:
         base, pruned = out["none"], out["successive_halving"]
         saving = 1 - pruned["epochs_trained"] / base["epochs_trained"]
         noise = paired_delta(base.pop("best_detections"), pruned.pop("best_detections"))
+    replays = {label: replay(base["trials"], *how) for label, how in REPLAYS.items()}
     within = noise["ci95"][0] <= 0 <= noise["ci95"][1]
     result = dict(
         benchmark="bench_search", setting=SETTING, search=SEARCH, pruners=PRUNERS,
         unpruned=base, pruned=pruned, epochs_saving=round(saving, 3),
-        best_ap_delta=noise["delta"], noise=noise,
+        best_ap_delta=noise["delta"], noise=noise, replays=replays,
         noise_note="paired bootstrap over the val images of best AP (pruned - unpruned): 95% CI",
         goal=f">= {GOAL_SAVING:.0%} fewer epochs, best AP within noise (95% CI of the delta holds 0)",
         meets_goal=saving >= GOAL_SAVING and within,
