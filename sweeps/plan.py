@@ -28,6 +28,7 @@ def plan(overrides: Sequence[str]) -> tuple[list[dict], object]:
     from sweeps.plan_stats import planned_stats
 
     composed = compose_jobs(overrides)
+    measured_before = len(plan_stats.MEASURED)
     sweep_args = set(overrides)
     rows, stats = [], {}
     for job, cfg in composed:
@@ -46,7 +47,8 @@ def plan(overrides: Sequence[str]) -> tuple[list[dict], object]:
             params=params, gflops=round(gflops, 2),
             gpu_hours=round(gpu_hours(gflops, variant, cfg.plan.effective_tflops), 1),
         ))
-    if plan_stats.MEASURED:  # torch and mmdet are loaded: price every detector now, ~0.5 s each
+    if len(plan_stats.MEASURED) > measured_before:  # torch and mmdet are loaded: price every
+        # detector now (~1 s each), so no later plan needs them
         print(f"first plan of these detectors here: measuring every detector in conf/detector "
               f"once (cache: {plan_stats.cache_dir()})", file=sys.stderr, flush=True)
         plan_stats.warm_cache(variant, detector_options(), *cfg.plan.input_size)

@@ -96,7 +96,7 @@ def warm_cache(variant: Variant, detectors: list[dict], width: int = 1333,
                height: int = 800) -> int:
     """Measure the baseline of each of ``detectors`` (DetectorConf fields) for ``variant``'s
     dataset, unless cached; returns how many were built. Worth it once a process has imported
-    torch and mmdet (most of a first build's ~10 s): each further build takes ~0.5 s, and then
+    torch and mmdet (most of a first build's ~10 s): each further build takes ~1 s, and then
     no later plan on this machine imports torch. A detector that fails is left to its own plan."""
     built = 0
     for fields in detectors:
