@@ -27,7 +27,8 @@ from benchmarks import save
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = Path(__file__).parent / "results" / "search.json"
-SETTING = ["num_workers=0", "wandb.enabled=false", "schedule=cpu", "schedule.epochs=12",
+EPOCHS = 12
+SETTING = ["num_workers=0", "wandb.enabled=false", "schedule=cpu", f"schedule.epochs={EPOCHS}",
            "schedule.milestones=[10]", "schedule.val_interval=2", "schedule.warmup_iters=20",
            "schedule.images_per_gpu=2", "schedule.base_batch_size=2", "schedule.img_scale=[128,128]",
            "schedule.rcnn_sample_num=64", "dataset.num_train_images=24", "dataset.num_val=16"]
@@ -36,10 +37,10 @@ SEARCH = ["+search=msfm_pruned", "hydra.sweeper.n_trials=6", "hydra.sweeper.samp
           *[f"hydra.sweeper.params.{k}='choice({v})'" for k, v in (
               ("position", "after_conv3"), ("ratios", "r16_32_64"), ("norm_group", "gn16"),
               ("conv_num", "cgn1"), ("fusion_type", "add"))]]
+HALVING = dict(min_resource=2, reduction_factor=3)  # the pruned search's successive halving
 PRUNERS = {"none": ["hydra.sweeper.pruner.name=none"],
            "successive_halving": ["hydra.sweeper.pruner.name=successive_halving",
-                                  "+hydra.sweeper.pruner.kwargs.min_resource=2",
-                                  "+hydra.sweeper.pruner.kwargs.reduction_factor=3"]}
+                                  *(f"+hydra.sweeper.pruner.kwargs.{k}={v}" for k, v in HALVING.items())]}
 GOAL_SAVING = 0.40
 
 
@@ -74,13 +75,13 @@ def trials_of(records: list[dict]) -> list[dict]:
 
 # Other pruners, replayed on the unpruned search's curves (exact for a sequential search with
 # deterministic training: the pruned search's own curves equal the unpruned ones up to pruning)
-REPLAYS = {"successive_halving (as run)": ("successive_halving", dict(min_resource=2, reduction_factor=3)),
+REPLAYS = {"successive_halving (as run)": ("successive_halving", HALVING),
            "successive_halving from epoch 6": ("successive_halving", dict(min_resource=6, reduction_factor=3)),
            "median from epoch 4": ("median", dict(n_startup_trials=2, n_warmup_steps=3)),
-           "hyperband": ("hyperband", dict(min_resource=2, max_resource=12, reduction_factor=3))}
+           "hyperband": ("hyperband", dict(min_resource=2, max_resource=EPOCHS, reduction_factor=3))}
 
 
-def replay(trials: list[dict], name: str, kwargs: dict, epochs: int = 12) -> dict:
+def replay(trials: list[dict], name: str, kwargs: dict, epochs: int = EPOCHS) -> dict:
     """Epochs trained and best final AP had ``trials`` (full curves, in order) been run
     under Optuna's pruner ``name``, as ``training/pruning.py`` reports to it."""
     import optuna
@@ -88,7 +89,8 @@ def replay(trials: list[dict], name: str, kwargs: dict, epochs: int = 12) -> dic
     from results.study import make_pruner
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    study = optuna.create_study(study_name="msfm_pruned", direction="maximize",
+    study = optuna.create_study(study_name="msfm_pruned",  # Hyperband's brackets hash it
+                                direction="maximize",
                                 pruner=make_pruner(name, kwargs, epochs))
     trained, kept = 0, []
     for t in trials:

@@ -25,7 +25,6 @@ def plan(overrides: Sequence[str]) -> tuple[list[dict], object]:
     """One row per grid point (overrides, names, key, params, gflops, gpu_hours), and the
     ``plan`` config node."""
     from sweeps import plan_stats
-    from sweeps.plan_stats import planned_stats
 
     composed = compose_jobs(overrides)
     measured_before = len(plan_stats.MEASURED)
@@ -40,7 +39,7 @@ def plan(overrides: Sequence[str]) -> tuple[list[dict], object]:
 
                 stats[key] = model_stats(variant, *cfg.plan.input_size)
             else:
-                stats[key] = planned_stats(variant, *cfg.plan.input_size)
+                stats[key] = plan_stats.planned_stats(variant, *cfg.plan.input_size)
         params, gflops = stats[key]
         rows.append(dict(
             overrides=[o for o in job if o not in sweep_args], key=key, variant=names_of(cfg),

@@ -1,5 +1,6 @@
 """``sweeps.plan``: real mmdet models on the meta device, counted the way the paper counts."""
 import json
+import os
 import subprocess
 import sys
 
@@ -89,7 +90,7 @@ def test_first_plan_prices_every_detector_then_plans_never_import_torch(tmp_path
     conf/detector, so that the next plan, of any preset, needs no torch at all."""
     from sweeps.variants import group_options
 
-    env = dict(__import__("os").environ, MSFM_CACHE=str(tmp_path / "cache"))
+    env = dict(os.environ, MSFM_CACHE=str(tmp_path / "cache"))
     first = subprocess.run([sys.executable, "-m", "sweeps.plan", f"output_root={tmp_path}",
                             "dataset=coco"], capture_output=True, text=True, env=env, timeout=600)
     assert first.returncode == 0, first.stderr
