@@ -26,7 +26,7 @@ class Search:
     """
 
     def __init__(self, conf, config, storage_url: str, arguments: Sequence[str], config_loader):
-        check_options(conf)
+        check_options(conf, config.schedule)
         self.conf, self.config, self.config_loader = conf, config, config_loader
         self.space, fixed = parse_space(conf.params, arguments)
         self.study = open_study(conf, storage_url, config.schedule)

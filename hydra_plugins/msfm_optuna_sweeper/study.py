@@ -7,8 +7,9 @@ MODES = {"pareto": ["maximize", "minimize"],  # bbox AP up, params down (NSGA-II
 SAMPLERS = ("auto", "tpe", "nsgaii", "random")
 
 
-def check_options(conf) -> None:
-    """One-line ``ValueError`` naming the ``hydra.sweeper`` field for any bad option."""
+def check_options(conf, schedule=None) -> None:
+    """One-line ``ValueError`` naming the ``hydra.sweeper`` field for any bad option; with the
+    run's ``schedule``, also a pruner that could never act (no evaluation before the end)."""
     from results.study import PRUNERS
 
     def bad(field, msg):
@@ -23,6 +24,10 @@ def check_options(conf) -> None:
     if conf.pruner.name != "none" and conf.mode == "pareto":
         bad("pruner.name", "Optuna prunes single-objective studies only; use mode=ap or "
             "mode=constrained, or pruner.name=none")
+    if conf.pruner.name != "none" and schedule is not None and schedule.val_interval >= schedule.epochs:
+        bad("pruner.name", f"{conf.pruner.name} needs val AP before the last epoch, but "
+            f"schedule.val_interval={schedule.val_interval} >= schedule.epochs={schedule.epochs}; "
+            "set schedule.val_interval lower (e.g. 2) or pruner.name=none")
     if conf.mode == "constrained" and not conf.params_budget_m:
         bad("params_budget_m", "mode=constrained needs a parameter budget in millions (> 0)")
     for field in ("n_trials", "n_jobs", "heartbeat_interval", "max_rejected"):

@@ -138,14 +138,29 @@ def test_optuna_dashboard_reads_our_journal_study(tmp_path):
     assert shown["intermediate_values"] == [{"step": 1, "value": 0.2}]
 
 
+def test_a_pruner_without_evaluations_before_the_end_is_a_one_line_error(compose_cfg):
+    from hydra_plugins.msfm_optuna_sweeper.study import check_options
+
+    cfg = compose_cfg("+search=msfm_pruned", "schedule=1x", "schedule.val_interval=12")
+    with pytest.raises(ValueError, match=r"^hydra.sweeper.pruner.name: hyperband needs val AP before the "
+                                         r"last epoch, but schedule.val_interval=12 >= schedule.epochs=12"):
+        check_options(cfg.hydra.sweeper, cfg.schedule)
+    cfg = compose_cfg("+search=msfm", "hydra.sweeper.mode=ap", "hydra.sweeper.pruner.name=median")
+    with pytest.raises(ValueError, match="schedule.val_interval=2 >= schedule.epochs=2"):  # smoke
+        check_options(cfg.hydra.sweeper, cfg.schedule)
+    # the preset evaluates every epoch, whichever schedule it is given
+    assert compose_cfg("+search=msfm_pruned", "schedule=1x").schedule.val_interval == 1
+
+
 @pytest.mark.parametrize("preset, mode, pruner", [("msfm", "pareto", "none"),
                                                   ("msfm_pruned", "ap", "hyperband"),
                                                   ("msfm_constrained", "constrained", "none")])
 def test_every_search_preset_composes_with_our_sweeper(compose_cfg, preset, mode, pruner):
     from hydra_plugins.msfm_optuna_sweeper.study import check_options
 
-    sweeper = compose_cfg(f"+search={preset}").hydra.sweeper
+    cfg = compose_cfg(f"+search={preset}")
+    sweeper = cfg.hydra.sweeper
     assert sweeper._target_.endswith("msfm_optuna_sweeper.optuna_sweeper.OptunaSweeper")
     assert (sweeper.mode, sweeper.pruner.name) == (mode, pruner)
-    check_options(sweeper)
+    check_options(sweeper, cfg.schedule)  # the pruned preset has evaluations to act on
     assert set(sweeper.params) == {"position", "scales", "ratios", "norm_group", "conv_num", "fusion_type"}
