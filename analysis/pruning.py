@@ -68,15 +68,16 @@ def candidates(epochs: int, val_interval: int) -> dict[str, tuple[str, dict]]:
             "hyperband": ("hyperband", dict(min_resource=val_interval, max_resource=epochs, reduction_factor=3))}
 
 
-def replay(trials: list[dict], name: str, kwargs: dict, epochs: int) -> dict:
+def replay(trials: list[dict], name: str, kwargs: dict, epochs: int,
+           study_name: str = "msfm_pruned") -> dict:
     """Epochs trained and best final AP had ``trials`` (full curves, in order) been run under
-    Optuna's pruner ``name`` with ``kwargs``."""
+    Optuna's pruner ``name`` with ``kwargs`` in the study ``study_name``."""
     import optuna
 
     from results.study import make_pruner
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    study = optuna.create_study(study_name="msfm_pruned",  # Hyperband's brackets hash it
+    study = optuna.create_study(study_name=study_name,  # Hyperband's brackets hash it
                                 direction="maximize", pruner=make_pruner(name, kwargs, epochs))
     trained, kept = 0, []
     for t in trials:
@@ -94,16 +95,15 @@ def replay(trials: list[dict], name: str, kwargs: dict, epochs: int) -> dict:
     return dict(epochs_trained=trained, best_ap=max(kept) if kept else None)
 
 
-def report(trials: list[dict]) -> dict:
+def report(trials: list[dict], study_name: str = "msfm_pruned") -> dict:
     """Rank agreement per epoch and every candidate pruner's replay, for one study."""
-    epochs = max(e for t in trials for e, _ in t["val_curve"])
     steps = sorted({e for t in trials for e, _ in t["val_curve"]})
-    interval = steps[0] if steps else epochs
-    full = sum(epochs for _ in trials)
+    epochs, interval = steps[-1], steps[0]  # the first evaluation is at schedule.val_interval
+    full = epochs * len(trials)
     best = max(t["ap"] for t in trials)
     replays = {}
     for label, (name, kwargs) in candidates(epochs, interval).items():
-        r = replay(trials, name, kwargs, epochs)
+        r = replay(trials, name, kwargs, epochs, study_name)
         replays[label] = dict(r, saving=round(1 - r["epochs_trained"] / full, 3),
                               keeps_best=r["best_ap"] == best)
     return dict(trials=len(trials), epochs=full, best_ap=best, rank_agreement=rank_agreement(trials),
@@ -153,7 +153,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {e}\n{USAGE}", file=sys.stderr)
         return 2
     for name, trials in studies.items():
-        _print(name, report(trials))
+        _print(name, report(trials, name))
     return 0
 
 

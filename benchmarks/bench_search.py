@@ -19,7 +19,7 @@ Reports epochs trained (sum over the trained variants' records), the best bbox A
 found, the noise (a paired bootstrap over the val images, B = 1000, of the difference between
 the two best runs' APs, from their stored detections), and how well AP at each evaluation ranks
 the trials by final AP (Spearman, unpruned search). Goal: >= 40% fewer epochs with the best AP
-within noise (the 95% CI of the difference contains 0). ~65 min on 2 idle cores.
+within noise (the 95% CI of the difference contains 0). ~75 min on 2 idle cores.
 Writes benchmarks/results/search.json.
 """
 from __future__ import annotations
