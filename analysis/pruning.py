@@ -17,7 +17,6 @@ estimate. Run it on a short pilot search before choosing ``hydra.sweeper.pruner`
 """
 from __future__ import annotations
 
-import json
 import math
 import sys
 from pathlib import Path
@@ -29,16 +28,12 @@ USAGE = "usage: python -m analysis.pruning results_dir=PATH [study=NAME]"
 
 def study_curves(results_dir: Path | str) -> dict[str, list[dict]]:
     """Per study, its finished trials with a val curve, in trial order: number, curve, final AP."""
+    from results.store import ResultStore
+
     studies: dict[str, list[dict]] = {}
-    for path in sorted(Path(results_dir).glob("*.json")):
-        try:
-            rec = json.loads(path.read_bytes())
-        except (OSError, ValueError):
-            continue
-        if not isinstance(rec, dict) or rec.get("status") != "finished" or not rec.get("val_curve"):
-            continue
+    for rec in ResultStore(results_dir).records()[0]:
         trial = rec.get("trial") or {}
-        if "number" not in trial:
+        if rec["status"] != "finished" or not rec.get("val_curve") or "number" not in trial:
             continue
         studies.setdefault(trial.get("study", "?"), []).append(
             dict(number=trial["number"], val_curve=[tuple(p) for p in rec["val_curve"]],

@@ -10,7 +10,7 @@ EPOCHS = range(2, 13, 2)
 
 def _write(tmp_path, curves, study="msfm_pruned", status="finished"):
     for n, curve in enumerate(curves):
-        rec = dict(status=status, trial=dict(study=study, number=n), val_curve=curve,
+        rec = dict(key=f"{study}{n}", variant={}, status=status, trial=dict(study=study, number=n), val_curve=curve,
                    metrics=dict(bbox_mAP=curve[-1][1]))
         (tmp_path / f"{study}{n}.json").write_text(json.dumps(rec))
 
