@@ -55,21 +55,30 @@ def _number(key: str, value: str, kind, low: float):
     return number
 
 
-def parse_args(argv: list[str], sweeps: tuple[str, ...] = ()) -> Options:
-    """Parse ``key=value`` arguments; unknown keys or sweep names raise ``UsageError``."""
+def key_values(argv: list[str], allowed: tuple[str, ...], required: tuple[str, ...] = ("results_dir",)
+               ) -> dict[str, str]:
+    """``key=value`` arguments -> dict. ``UsageError`` names a bad argument or key and the allowed
+    keys, a missing required key, or a ``results_dir`` that is not a directory."""
     values: dict[str, str] = {}
     for arg in argv:
         key, sep, value = arg.lstrip("+").partition("=")
         if not sep:
-            raise UsageError(f"argument {arg!r} is not key=value; allowed keys: {', '.join(ALLOWED)}")
-        if key not in ALLOWED:
-            raise UsageError(f"unknown key {key!r}; allowed keys: {', '.join(ALLOWED)}")
+            raise UsageError(f"argument {arg!r} is not key=value; allowed keys: {', '.join(allowed)}")
+        if key not in allowed:
+            raise UsageError(f"unknown key {key!r}; allowed keys: {', '.join(allowed)}")
         values[key] = value
-    if not values.get("results_dir"):
-        raise UsageError("results_dir=PATH is required")
+    for key in required:
+        if not values.get(key):
+            raise UsageError(f"{key}= is required")
+    if values.get("results_dir") and not Path(values["results_dir"]).is_dir():
+        raise UsageError(f"results_dir={values['results_dir']}: not a directory")
+    return values
+
+
+def parse_args(argv: list[str], sweeps: tuple[str, ...] = ()) -> Options:
+    """Parse ``key=value`` arguments; unknown keys or sweep names raise ``UsageError``."""
+    values = key_values(argv, ALLOWED)
     results_dir = Path(values["results_dir"])
-    if not results_dir.is_dir():
-        raise UsageError(f"results_dir={results_dir}: not a directory")
     sweep = values.get("sweep") or None
     if sweep is not None and sweeps and sweep not in sweeps:
         raise UsageError(f"sweep={sweep!r}: unknown sweep; allowed: {', '.join(sweeps)}")

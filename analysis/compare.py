@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from analysis.args import UsageError
+from analysis.args import UsageError, key_values
 from analysis.resampling import percentile_ci, seed_mean, two_sided_p
 
 USAGE = ("usage: python -m analysis.compare results_dir=PATH a=SPEC b=SPEC [metric=bbox|segm] "
@@ -126,17 +126,7 @@ def print_result(res: dict, a: Side, b: Side, metric: str) -> None:
 
 def parse(argv: list[str]) -> dict:
     """key=value arguments -> dict; ``UsageError`` on unknown or missing keys."""
-    values = {}
-    for arg in argv:
-        key, sep, value = arg.lstrip("+").partition("=")
-        if not sep or key not in ALLOWED:
-            raise UsageError(f"argument {arg!r}: expected one of {', '.join(k + '=' for k in ALLOWED)}")
-        values[key] = value
-    for key in ("results_dir", "a", "b"):
-        if not values.get(key):
-            raise UsageError(f"{key}= is required")
-    if not Path(values["results_dir"]).is_dir():
-        raise UsageError(f"results_dir={values['results_dir']}: not a directory")
+    values = key_values(argv, ALLOWED, required=("results_dir", "a", "b"))
     if values.setdefault("metric", "bbox") not in ("bbox", "segm"):
         raise UsageError(f"metric={values['metric']!r}: expected bbox or segm")
     for key, default in (("bootstrap", 1000), ("bootstrap_seed", 0)):

@@ -21,7 +21,7 @@ import math
 import sys
 from pathlib import Path
 
-from analysis.args import UsageError
+from analysis.args import UsageError, key_values
 
 USAGE = "usage: python -m analysis.pruning results_dir=PATH [study=NAME]"
 
@@ -130,13 +130,8 @@ def _print(study: str, r: dict) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     """Parse ``results_dir=`` and ``study=``, print each study's report; exit 2 on bad input."""
-    args = dict(a.lstrip("+").partition("=")[::2] for a in (sys.argv[1:] if argv is None else argv))
     try:
-        unknown = sorted(set(args) - {"results_dir", "study"})
-        if unknown or "results_dir" not in args:
-            raise UsageError(f"unknown argument(s) {', '.join(unknown)}" if unknown else "results_dir= is required")
-        if not Path(args["results_dir"]).is_dir():
-            raise UsageError(f"results_dir={args['results_dir']!r}: no such directory")
+        args = key_values(sys.argv[1:] if argv is None else argv, ("results_dir", "study"))
         studies = study_curves(args["results_dir"])
         if "study" in args:
             if args["study"] not in studies:

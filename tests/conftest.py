@@ -31,3 +31,13 @@ def _no_shared_wandb_service():
     if "wandb" in sys.modules:
         sys.modules["wandb"].teardown()
     os.environ.pop("WANDB_SERVICE", None)
+
+
+def pytest_report_header(config):
+    """Free space where tests write: a full disk fails tests in unrelated places."""
+    import shutil
+    import tempfile
+
+    free = shutil.disk_usage(tempfile.gettempdir()).free / 2**30
+    return f"free disk in {tempfile.gettempdir()}: {free:.1f} GiB (a training test needs ~0.7 GiB " \
+           "while it runs; passed tests' dirs are removed)"

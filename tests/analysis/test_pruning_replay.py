@@ -50,4 +50,4 @@ def test_cli_prints_each_pruner_and_rejects_an_unknown_study_in_one_line(tmp_pat
     err = capsys.readouterr().err.splitlines()
     assert err[0] == "error: study='nope': allowed: msfm_pruned"
     assert main([f"results_dir={tmp_path / 'missing'}"]) == 2
-    assert "no such directory" in capsys.readouterr().err
+    assert "not a directory" in capsys.readouterr().err
