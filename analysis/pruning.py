@@ -8,12 +8,14 @@ pruning (or with it: pruned trials are left out), and prints
 - per evaluation epoch, the Spearman correlation over the trials between the val AP there and
   the final AP (1: that rung ranks trials exactly; near 0: by chance);
 - per candidate pruner, the epochs it would have trained and the best final AP it would have
-  kept, replaying the curves in trial order through Optuna's pruner as ``training/pruning.py``
-  reports to it.
+  kept, replaying the curves through Optuna's pruner as ``training/pruning.py`` reports to it,
+  in the order the trials reported (``val_reported_at``; trial order for older records).
 
-The replay is exact for a sequential search with deterministic training; for trials that ran
-in parallel (a SLURM array) the order in which they reported is not recorded, so it is an
-estimate. Run it on a short pilot search before choosing ``hydra.sweeper.pruner`` for a long one.
+The replay is exact for a sequential search with deterministic training. For trials that ran
+in parallel (a SLURM array) it keeps the order in which they reported, but a trial pruned in
+the replay and not in the pilot would have freed its slot earlier, so later trials would have
+started sooner: it is a close estimate there. Run it on a short pilot search before choosing
+``hydra.sweeper.pruner`` for a long one.
 """
 from __future__ import annotations
 
@@ -27,7 +29,8 @@ USAGE = "usage: python -m analysis.pruning results_dir=PATH [study=NAME]"
 
 
 def study_curves(results_dir: Path | str) -> dict[str, list[dict]]:
-    """Per study, its finished trials with a val curve, in trial order: number, curve, final AP."""
+    """Per study, its finished trials with a val curve, in trial order: number, curve, final AP
+    and, where recorded, when each point of the curve was reported."""
     from results.store import ResultStore
 
     studies: dict[str, list[dict]] = {}
@@ -37,7 +40,7 @@ def study_curves(results_dir: Path | str) -> dict[str, list[dict]]:
             continue
         studies.setdefault(trial.get("study", "?"), []).append(
             dict(number=trial["number"], val_curve=[tuple(p) for p in rec["val_curve"]],
-                 ap=rec["metrics"]["bbox_mAP"]))
+                 ap=rec["metrics"]["bbox_mAP"], reported_at=rec.get("val_reported_at")))
     return {name: sorted(ts, key=lambda t: t["number"]) for name, ts in studies.items()}
 
 
@@ -63,10 +66,20 @@ def candidates(epochs: int, val_interval: int) -> dict[str, tuple[str, dict]]:
             "hyperband": ("hyperband", dict(min_resource=val_interval, max_resource=epochs, reduction_factor=3))}
 
 
+def _reports(trials: list[dict]) -> list[tuple[int, int, float]]:
+    """Every (trial index, epoch, AP) report, in the order the trials made them: by recorded
+    time when every trial has one per point, else trial after trial (a sequential search)."""
+    timed = all(len(t.get("reported_at") or ()) == len(t["val_curve"]) for t in trials)
+    events = [((at if timed else i), j, i, epoch, ap) for i, t in enumerate(trials)
+              for j, ((epoch, ap), at) in enumerate(zip(t["val_curve"], t.get("reported_at") or t["val_curve"]))]
+    return [(i, epoch, ap) for _, _, i, epoch, ap in sorted(events)]
+
+
 def replay(trials: list[dict], name: str, kwargs: dict, epochs: int,
            study_name: str = "msfm_pruned") -> dict:
-    """Epochs trained and best final AP had ``trials`` (full curves, in order) been run under
-    Optuna's pruner ``name`` with ``kwargs`` in the study ``study_name``."""
+    """Epochs trained and best final AP had ``trials`` (full curves, in trial order) been run
+    under Optuna's pruner ``name`` with ``kwargs`` in the study ``study_name``, their reports
+    interleaved as they were made (see ``_reports``)."""
     import optuna
 
     from results.study import make_pruner
@@ -74,20 +87,21 @@ def replay(trials: list[dict], name: str, kwargs: dict, epochs: int,
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     study = optuna.create_study(study_name=study_name,  # Hyperband's brackets hash it
                                 direction="maximize", pruner=make_pruner(name, kwargs, epochs))
-    trained, kept = 0, []
-    for t in trials:
-        trial = study.ask()
-        for epoch, ap in t["val_curve"]:
-            trial.report(ap, epoch)
-            if trial.should_prune():
-                study.tell(trial, state=optuna.trial.TrialState.PRUNED)
-                break
-        else:
-            epoch = epochs
-            study.tell(trial, t["ap"])
-            kept.append(t["ap"])
-        trained += epoch
-    return dict(epochs_trained=trained, best_ap=max(kept) if kept else None)
+    asked = [study.ask() for _ in trials]  # numbers in trial order, as the sweeper asked them
+    last = [t["val_curve"][-1][0] for t in trials]
+    stopped_at: dict[int, int] = {}
+    for i, epoch, ap in _reports(trials):
+        if i in stopped_at:
+            continue
+        asked[i].report(ap, epoch)
+        if epoch < last[i] and asked[i].should_prune():
+            study.tell(asked[i], state=optuna.trial.TrialState.PRUNED)
+            stopped_at[i] = epoch
+        elif epoch == last[i]:
+            study.tell(asked[i], trials[i]["ap"])
+    kept = [t["ap"] for i, t in enumerate(trials) if i not in stopped_at]
+    return dict(epochs_trained=sum(stopped_at.get(i, epochs) for i in range(len(trials))),
+                best_ap=max(kept) if kept else None)
 
 
 def report(trials: list[dict], study_name: str = "msfm_pruned") -> dict:

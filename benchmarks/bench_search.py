@@ -78,7 +78,7 @@ def trials_of(records: list[dict]) -> list[dict]:
     """The trained trials in the order the study ran them, with their val AP curves."""
     return [dict(number=r["trial"]["number"], overrides=r["overrides"], status=r["status"],
                  epochs=r["epochs_trained"], ap=r["metrics"].get("bbox_mAP"),
-                 val_curve=r.get("val_curve"))
+                 val_curve=r.get("val_curve"), reported_at=r.get("val_reported_at"))
             for r in sorted(records, key=lambda r: r["trial"]["number"])]
 
 

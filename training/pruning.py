@@ -31,6 +31,7 @@ class TrialPruning(Hook):
         self.ref, self.metric = trial_ref, metric
         self.trial = None
         self.curve: list[list[float]] = []  # [epoch, AP] at every evaluation
+        self.reported_at: list[float] = []  # unix time of each, for replaying parallel trials in order
         self.pruned_at: Optional[int] = None
         self._training = False
         self._last_beat = 0.0
@@ -62,6 +63,7 @@ class TrialPruning(Hook):
             return
         step, ap = runner.epoch, values[0]
         self.curve.append([step, ap])
+        self.reported_at.append(round(time.time(), 3))
         prune = self._report(ap, step) if runner.rank == 0 else False
         from mmengine.dist import broadcast_object_list, get_world_size
 
@@ -75,9 +77,10 @@ class TrialPruning(Hook):
             log.info(f"trial {self.ref['number']} pruned after epoch {step} (bbox AP {ap:.4f})")
 
     def fields(self, runner) -> dict:
-        """The record's search fields: pruned (and when), the AP curve, epochs trained."""
+        """The record's search fields: pruned (and when), the AP curve and when each point was
+        reported, epochs trained."""
         return dict(pruned=self.pruned_at is not None, pruned_at_epoch=self.pruned_at,
-                    val_curve=self.curve, epochs_trained=runner.epoch)
+                    val_curve=self.curve, val_reported_at=self.reported_at, epochs_trained=runner.epoch)
 
     def _report(self, ap: float, step: int) -> bool:
         if self.trial is None:

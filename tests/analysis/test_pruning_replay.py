@@ -3,15 +3,17 @@
 which runs both: ``replay_matches_run`` in its results.)"""
 import json
 
-from analysis.pruning import main, report, study_curves
+from analysis.pruning import main, replay, report, study_curves
 
 EPOCHS = range(2, 13, 2)
 
 
-def _write(tmp_path, curves, study="msfm_pruned", status="finished"):
+def _write(tmp_path, curves, study="msfm_pruned", status="finished", reported_at=None):
     for n, curve in enumerate(curves):
         rec = dict(key=f"{study}{n}", variant={}, status=status, trial=dict(study=study, number=n), val_curve=curve,
                    metrics=dict(bbox_mAP=curve[-1][1]))
+        if reported_at:
+            rec["val_reported_at"] = reported_at[n]
         (tmp_path / f"{study}{n}.json").write_text(json.dumps(rec))
 
 
@@ -51,3 +53,21 @@ def test_cli_prints_each_pruner_and_rejects_an_unknown_study_in_one_line(tmp_pat
     assert err[0] == "error: study='nope': allowed: msfm_pruned"
     assert main([f"results_dir={tmp_path / 'missing'}"]) == 2
     assert "not a directory" in capsys.readouterr().err
+
+
+def test_parallel_trials_are_replayed_in_the_order_they_reported(tmp_path):
+    """Successive halving (rf 3) promotes a trial at a rung if it is the best of the values
+    there so far. Run one after another, trial 2 (the best at the end) meets trials 0 and 1 at
+    epoch 2 and is pruned; run in parallel, it reported first and was promoted."""
+    curves = [[(2, 0.10), (4, 0.15)], [(2, 0.20), (4, 0.25)], [(2, 0.05), (4, 0.30)]]
+    times = [[2.0, 12.0], [3.0, 13.0], [1.0, 11.0]]  # an array of 3: trial 2 evaluated first
+    halving = ("successive_halving", dict(min_resource=2, reduction_factor=3))
+
+    _write(tmp_path, curves)
+    sequential = replay(study_curves(tmp_path)["msfm_pruned"], *halving, epochs=4)
+    assert sequential == dict(epochs_trained=10, best_ap=0.25)
+
+    _write(tmp_path, curves, reported_at=times)
+    [trials] = study_curves(tmp_path).values()
+    assert [t["reported_at"] for t in trials] == times
+    assert replay(trials, *halving, epochs=4) == dict(epochs_trained=12, best_ap=0.30)

@@ -21,11 +21,14 @@ ONE_VARIANT = [s.replace("choice(gn16,gn32)", "choice(gn16)") for s in SPACE]
 
 @pytest.mark.slow
 def test_pruned_trial_stops_after_its_evaluation_and_its_record_says_so(tmp_path):
+    started = time.time()
     proc = sweeps_run(tmp_path, "+search=msfm", "hydra.sweeper.n_trials=1", *PRUNE_ALL, *ONE_VARIANT)
     assert proc.returncode == 0, proc.stderr[-3000:]
     [record] = records(tmp_path)
     assert record["status"] == "pruned" and record["pruned"] and record["pruned_at_epoch"] == 1
     assert record["epochs_trained"] == 1 and len(record["val_curve"]) == 1
+    [reported_at] = record["val_reported_at"]  # when, for analysis.pruning's replay order
+    assert started < reported_at < time.time()
     [trial] = study(tmp_path).trials
     assert trial.state.name == "PRUNED" and trial.user_attrs["outcome"] == "pruned"
     assert trial.intermediate_values == {1: pytest.approx(record["metrics"]["bbox_mAP"])}
