@@ -49,6 +49,7 @@ class FiniteLoss(Hook):
 def runner_config(spec: RunSpec, data_root: str, classes, launcher: str = "none"):
     """The mmengine config for ``spec``: data, schedule, resume, logging, wandb."""
     import msfm.layer  # noqa: F401  (custom_imports only acts in Config.fromfile: register now)
+    import training.wandb_backend  # noqa: F401  (registers ProjectWandbVisBackend)
     from training.mmdet_config import training_config
 
     cfg = training_config(spec.variant, data_root, spec.work_dir, classes)
@@ -67,7 +68,7 @@ def runner_config(spec: RunSpec, data_root: str, classes, launcher: str = "none"
     cfg.env_cfg.dist_cfg = dict(backend="nccl" if _has_cuda() else "gloo")
     backends = [dict(type="LocalVisBackend")]
     if spec.wandb.get("enabled"):
-        backends.append(dict(type="WandbVisBackend", init_kwargs=dict(
+        backends.append(dict(type="ProjectWandbVisBackend", init_kwargs=dict(
             project=spec.wandb["project"], entity=spec.wandb.get("entity"),
             mode=spec.wandb.get("mode", "offline"), group=spec.sweep or "adhoc",
             name=" ".join(spec.overrides) or "default", dir=spec.work_dir,

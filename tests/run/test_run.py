@@ -16,8 +16,10 @@ METRICS = ("bbox_mAP", "bbox_mAP_50", "bbox_mAP_75", "bbox_mAP_s", "bbox_mAP_m",
 
 
 def test_one_variant_trains_evaluates_records_and_logs_to_wandb(tmp_path):
+    wandb_data = tmp_path / "wandb-data"  # where wandb stages artifact files (never cleaned offline)
     proc = sweeps_run(tmp_path, "schedule.epochs=2", "schedule.milestones=[2]",
-                      "schedule.val_interval=2", "wandb.enabled=true")
+                      "schedule.val_interval=2", "wandb.enabled=true",
+                      env={**os.environ, "WANDB_DATA_DIR": str(wandb_data)})
     assert proc.returncode == 0, proc.stderr[-3000:]
     [record] = records(tmp_path)
     assert record["status"] == "finished" and record["error"] is None
@@ -34,6 +36,11 @@ def test_one_variant_trains_evaluates_records_and_logs_to_wandb(tmp_path):
 
     summary = read_wandb_summary(record["wandb_run"])
     assert summary["bbox_mAP"] == pytest.approx(record["metrics"]["bbox_mAP"])
+    # the code artifact holds the project's files, not the ~15,000 .py files of the venv
+    staged = [p.read_bytes() for p in (wandb_data / "artifacts" / "staging").iterdir()]
+    assert (ROOT / "msfm" / "layer.py").read_bytes() in staged
+    assert (ROOT / "conf" / "config.yaml").read_bytes() in staged
+    assert len(staged) < 1000, len(staged)
 
 
 def test_multirun_records_each_variant_once_and_force_retrains(tmp_path):
