@@ -20,6 +20,7 @@ started sooner: it is a close estimate there. Run it on a short pilot search bef
 from __future__ import annotations
 
 import math
+from itertools import repeat
 import sys
 from pathlib import Path
 
@@ -71,7 +72,7 @@ def _reports(trials: list[dict]) -> list[tuple[int, int, float]]:
     time when every trial has one per point, else trial after trial (a sequential search)."""
     timed = all(len(t.get("reported_at") or ()) == len(t["val_curve"]) for t in trials)
     events = [((at if timed else i), j, i, epoch, ap) for i, t in enumerate(trials)
-              for j, ((epoch, ap), at) in enumerate(zip(t["val_curve"], t.get("reported_at") or t["val_curve"]))]
+              for j, ((epoch, ap), at) in enumerate(zip(t["val_curve"], t.get("reported_at") or repeat(None)))]
     return [(i, epoch, ap) for _, _, i, epoch, ap in sorted(events)]
 
 
