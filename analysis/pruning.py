@@ -20,8 +20,8 @@ started sooner: it is a close estimate there. Run it on a short pilot search bef
 from __future__ import annotations
 
 import math
-from itertools import repeat
 import sys
+from itertools import repeat
 from pathlib import Path
 
 from analysis.args import UsageError, key_values
