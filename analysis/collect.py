@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from analysis.spec import COLUMNS, TableSpec, load_specs, match_key, paper_baselines
+from analysis.spec import (COLUMNS, MSFM_FIELDS, RowSpec, TableSpec, load_specs, match_key,
+                           paper_baselines)
 
 # Most advanced status wins when a variant has several records and none finished.
 _RANK = {"failed": 0, "pruned": 0.5, "pending": 1, "running": 2, "finished": 3}
@@ -46,13 +47,40 @@ def _values(stats: pd.DataFrame, match: str) -> dict:
     return {"state": "missing", "n": 0}
 
 
+def extra_rows(spec: TableSpec, stats: pd.DataFrame) -> dict[str, list[RowSpec]]:
+    """Variants in the records that are no row of any paper table but vary only what one part of
+    ``spec`` varies (``scales=[0.5,1.0]`` next to Scales' 3S, 5S, ...): part name -> rows for
+    them, named by the values they differ in. A variant fits the first such part."""
+    known = {r.match for s in load_specs().values() for p in s.parts for r in p.rows}
+    fixed = {}  # part -> (detector, the knobs its rows share and their values)
+    for part in spec.parts:
+        rows = [r for r in part.rows if not r.baseline]
+        if rows:
+            same = {k: v for k, v in rows[0].msfm.items() if all(r.msfm[k] == v for r in rows)}
+            fixed[part.name] = (rows[0].detector, same)
+    out: dict[str, list[RowSpec]] = {}
+    for match in stats.index:
+        parts = str(match).split("|")
+        if parts[0] != "msfm" or match in known or len(parts) != 2 + len(MSFM_FIELDS):
+            continue
+        values = dict(zip(MSFM_FIELDS, parts[2:]))
+        for name, (detector, same) in fixed.items():
+            if detector == parts[1] and all(values[k] == v for k, v in same.items()):
+                label = " ".join(f"{k}={v}" for k, v in values.items() if k not in same)
+                out.setdefault(name, []).append(RowSpec(label, detector, False, values, None, None))
+                break
+    return out
+
+
 def build_table(spec: TableSpec, stats: pd.DataFrame, paper: bool = True) -> pd.DataFrame:
-    """One row per table row, in the paper's order; ``stats`` comes from ``summarize``."""
+    """One row per table row, in the paper's order, then the part's :func:`extra_rows`;
+    ``stats`` comes from ``summarize``."""
     paper_base = paper_baselines(load_specs())  # from all tables: Table 3 needs Table 2's
-    names = [r.name for p in spec.parts for r in p.rows]
+    extras = extra_rows(spec, stats)
+    names = [r.name for p in spec.parts for r in (*p.rows, *extras.get(p.name, ()))]
     rows = []
     for part in spec.parts:
-        for r in part.rows:
+        for r in (*part.rows, *extras.get(part.name, ())):
             vals = _values(stats, r.match) if r.evaluable else {"state": NOT_EVALUABLE, "n": 0}
             if vals["state"] != "finished":
                 vals = {"state": vals["state"], "n": 0}

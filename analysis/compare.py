@@ -3,13 +3,12 @@
 from a paired bootstrap over the val images (seeds resampled too where a side has several).
 
 SPEC names a variant: a record key (or a unique prefix of one), or ``field=value`` pairs
-separated by commas or spaces over the record's variant (``msfm=false``,
-``"scales=5SL conv_num=cgn2"``; ``msfm.enabled=`` is accepted for ``msfm=``, ``seed=`` picks one
+separated by commas or spaces over the record's variant, which names each part by its values
+(``msfm=false``, ``"scales=5SL conv_num=cgn2"``, ``scales=[0.5,1.0]``; ``msfm.enabled=`` is accepted for ``msfm=``, ``seed=`` picks one
 seed). It must select finished runs of exactly one variant, each with stored detections.
 """
 from __future__ import annotations
 
-import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,9 +36,22 @@ class Side:
         return f"{v.get('dataset')} dataset, {v.get('schedule')} schedule"
 
 
+def _items(spec: str) -> list[str]:
+    """``spec`` split at spaces and at commas outside brackets (``scales=[0.5,1.0],seed=1``)."""
+    items, depth, current = [], 0, ""
+    for ch in spec.strip():
+        depth += (ch in "[{") - (ch in "]}")
+        if depth == 0 and (ch == "," or ch.isspace()):
+            items.append(current)
+            current = ""
+        else:
+            current += ch
+    return [i for i in (*items, current) if i]
+
+
 def _pairs(spec: str) -> dict[str, str]:
     pairs = {}
-    for item in filter(None, re.split(r"[,\s]+", spec.strip())):
+    for item in _items(spec):
         key, sep, value = item.lstrip("+").partition("=")
         if not sep:
             raise UsageError(f"{item!r} in {spec!r} is not field=value (or give a record key)")

@@ -15,7 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 from analysis.spec import COLUMNS, MSFM_FIELDS, match_key
-from results.record import REQUIRED, STATUSES
+from results.record import NAMING, REQUIRED, STATUSES
 
 log = logging.getLogger(__name__)
 
@@ -25,6 +25,7 @@ SUFFIXES = dict(zip(("mAP", "mAP_50", "mAP_75", "mAP_s", "mAP_m", "mAP_l"), COLU
 FRAME_COLUMNS = (
     "file", "key", "sweep", "status", "match", "detector", "msfm", "dataset", "schedule",
     "seed", "params", "updated", "detections", *(f"{m}_{c}" for m in METRICS for c in COLUMNS),
+    "trained", "named_by_values",
 )
 
 
@@ -81,6 +82,8 @@ def _row(path: Path, rec: dict) -> dict:
         "updated": str(rec.get("updated") or ""),
         # stored detections (relative to the results dir), absent in records before they existed
         "detections": str(path.parent / rec["detections"]) if isinstance(rec.get("detections"), str) else None,
+        "trained": _trained(rec, msfm),
+        "named_by_values": rec.get("naming") == NAMING,
     }
     for metric in METRICS:
         for suffix, col in SUFFIXES.items():
@@ -88,6 +91,39 @@ def _row(path: Path, rec: dict) -> dict:
             # COCO reports -1 for an empty area range: no value, not -100 AP
             row[f"{metric}_{col}"] = None if value is None or value < 0 else 100.0 * value
     return row
+
+
+def _trained(rec: dict, msfm: bool) -> str | None:
+    """The MSFM and detector values a record trained with (from its resolved config), as one
+    comparable string; None where the record keeps no config."""
+    config = rec.get("config")
+    if not isinstance(config, dict) or "detector" not in config or "msfm" not in config:
+        return None
+    values = {"detector": config["detector"], "msfm": config["msfm"] if msfm else None}
+    return json.dumps(values, sort_keys=True, default=str)
+
+
+def refuse_misnamed(rows: list[dict]) -> tuple[list[dict], list[tuple[str, str]]]:
+    """Keep rows whose name stands for one set of trained values. Records written before names
+    came from values were named by the command line's choices, so one name may cover several
+    values: those whose values differ from a value-named record of that name, or from each other
+    with no value-named record to settle it, are refused (never merged)."""
+    by_match: dict[str, list[dict]] = {}
+    for row in rows:
+        by_match.setdefault(row["match"], []).append(row)
+    refused = []
+    for match, group in by_match.items():
+        trusted = {r["trained"] for r in group if r["named_by_values"] and r["trained"]}
+        values = {r["trained"] for r in group if r["trained"]}
+        for r in group:
+            if not (r["named_by_values"] or not r["trained"] or len(values) == 1 or
+                    r["trained"] in trusted):
+                refused.append((r["file"], f"misnamed: named {match!r} by its command line's "
+                                f"choices, but {len(values)} different MSFM/detector values "
+                                "carry that name (records before names came from values); "
+                                "re-run it to name it by its values"))
+    gone = {file for file, _ in refused}
+    return [r for r in rows if r["file"] not in gone], refused
 
 
 def load_records(results_dir: Path | str) -> Records:
@@ -104,6 +140,8 @@ def load_records(results_dir: Path | str) -> Records:
             skipped.append((path.name, f"partial: {problem}"))
             continue
         rows.append(_row(path, rec))
+    rows, misnamed = refuse_misnamed(rows)
+    skipped += misnamed
     if skipped:
         listing = "; ".join(f"{name} ({why})" for name, why in skipped)
         log.warning("skipped %d unusable record(s) in %s: %s", len(skipped), results_dir, listing)

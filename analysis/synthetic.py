@@ -13,7 +13,7 @@ import zlib
 from pathlib import Path
 
 from analysis.spec import COLUMNS, MSFM_FIELDS, load_specs
-from results.record import new_record
+from results.record import NAMING, new_record
 
 _SUFFIXES = ("mAP", "mAP_50", "mAP_75", "mAP_s", "mAP_m", "mAP_l")
 
@@ -21,8 +21,9 @@ _SUFFIXES = ("mAP", "mAP_50", "mAP_75", "mAP_s", "mAP_m", "mAP_l")
 def make_record(detector: str = "faster_rcnn_r50_fpn", msfm: bool = True, *, status: str = "finished",
                 ap: list[float] | None = None, segm: list[float] | None = None, seed: int = 0,
                 params: int = 42_900_000, sweep: str | None = None, dataset: str = "coco",
-                **fields: str) -> dict:
-    """Return one record dict; ``ap``/``segm`` are x100 values (AP, AP50, AP75, APs, APm, APl)."""
+                config: dict | None = None, naming: str | None = NAMING, **fields: str) -> dict:
+    """Return one record dict; ``ap``/``segm`` are x100 values (AP, AP50, AP75, APs, APm, APl);
+    ``config``: its resolved config; ``naming=None``: a record from before names came from values."""
     defaults = load_specs()["table2"].parts[1].rows[0].msfm  # the default variant (3S row)
     variant = {"msfm": msfm, **defaults, **fields, "detector": detector, "dataset": dataset,
                "schedule": "1x"}
@@ -34,6 +35,7 @@ def make_record(detector: str = "faster_rcnn_r50_fpn", msfm: bool = True, *, sta
     key = hashlib.sha1(json.dumps([variant, seed], sort_keys=True).encode()).hexdigest()[:12]
     return new_record(
         key, status, variant, sweep=sweep, seed=seed, metrics=metrics, params=params,
+        config=config, naming=naming,
         error="boom" if status == "failed" else None, gflops=200.0, wall_s=3600.0, gpus=8,
         git_commit="0" * 40, created="2024-01-01T00:00:00+00:00",
         updated="2024-01-01T01:00:00+00:00",

@@ -11,10 +11,12 @@ import functools
 import logging
 import shutil
 import subprocess
+from dataclasses import is_dataclass
 from pathlib import Path
 from typing import Sequence
 
 from results.record import new_record
+from spec.domain import check_domains
 from results.store import CorruptRecord, ResultStore
 from spec.run import RunSpec
 
@@ -26,15 +28,21 @@ SIGNAL_DELAY_S = 120  # SIGUSR2 this long before the time limit: time to requeue
 
 
 def validate_launcher(conf) -> None:
-    """One-line ``ValueError`` naming the field for a job shape SLURM would refuse or waste."""
-    for field in ("nodes", "tasks_per_node", "cpus_per_task", "timeout_min", "array_parallelism"):
-        if getattr(conf, field) < 1:
-            raise ValueError(f"launcher.{field}: {getattr(conf, field)} must be >= 1")
-    if conf.gpus_per_node < 0 or conf.max_requeues < 0:
-        raise ValueError("launcher.gpus_per_node / launcher.max_requeues: must be >= 0")
+    """One-line ``ValueError`` naming the field: a field outside its declared domain, a job shape
+    SLURM would refuse or waste, a machine without SLURM's commands, an unknown partition."""
+    if not is_dataclass(conf):  # the composed node: its typed LauncherConf
+        from omegaconf import OmegaConf
+
+        conf = OmegaConf.to_object(conf)
+    check_domains(conf, "launcher.")
     if conf.gpus_per_node and conf.gpus_per_node % conf.tasks_per_node:
         raise ValueError(f"launcher.gpus_per_node: {conf.gpus_per_node} GPUs cannot be divided "
                          f"across {conf.tasks_per_node} tasks (one process per GPU)")
+    missing = [c for c in ("sbatch", "srun", "squeue") if not shutil.which(c)]
+    if missing:
+        raise ValueError(f"launcher.name: slurm needs SLURM's client commands, and "
+                         f"{', '.join(missing)} {'is' if len(missing) == 1 else 'are'} not on PATH "
+                         "here; submit from a SLURM login node, or use launcher=local")
     if conf.partition:
         known = partitions()
         if known and conf.partition not in known:

@@ -13,6 +13,9 @@ from typing import Iterable, Optional
 
 STATUSES = ("pending", "running", "finished", "failed", "pruned")  # pruned: a search stopped it
 REQUIRED = ("key", "status", "variant", "metrics")
+# how ``variant`` names were made: "values" = from the trained values (sweeps.naming); records
+# without the field named them by the command line's config-group choices
+NAMING = "values"
 
 
 def now() -> str:
@@ -48,7 +51,7 @@ def new_record(key: str, status: str, variant: dict, *, sweep: Optional[str] = N
     record = dict(
         key=key, sweep=sweep, overrides=list(overrides), variant=variant, config=config or {},
         status=status, error=None, metrics={}, params=None, gflops=None, seed=seed, wall_s=0.0,
-        gpus=None, slurm_job_id=None, slurm_folder=None, wandb_run=None,
+        gpus=None, slurm_job_id=None, slurm_folder=None, wandb_run=None, naming=NAMING,
         git_commit=git_commit(), created=now(), attempts=0,
     )
     if previous:

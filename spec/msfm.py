@@ -6,8 +6,10 @@ divide the branch channels, ...): the layer (``msfm/layer.py``) calls it on cons
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Dict, List, Mapping, Optional, Sequence
+
+from spec.domain import check_domains, value
 
 KNOBS = ("position", "scales", "ratios", "norm_group", "conv_num", "fusion_type")  # the paper's six
 POSITIONS = ("after_conv1", "after_conv2", "after_conv3")
@@ -20,19 +22,27 @@ EXPANSION = 4  # bottleneck output channels = 4 * planes
 Channels = Mapping[tuple, int]  # (stage, position) -> channels at that insertion point
 
 
+MAX_SCALE = 4.0  # a branch at scale s holds s^2 x the block's activations: 16x at 4
+MIN_SCALE = 0.1  # below this, stage 4's map (1/32 of the image) shrinks under one pixel
+
+
 @dataclass
 class MSFMSpec:
-    """One MSFM variant, in the paper's terms."""
+    """One MSFM variant, in the paper's terms (each field's domain beside it)."""
 
-    enabled: bool = True  # false = the baseline detector without MSFM
-    position: List[str] = field(default_factory=lambda: ["after_conv3"])  # bottleneck positions
-    scales: List[float] = field(default_factory=lambda: [0.5, 0.7, 1.0])  # branch resize factors
-    ratios: List[int] = field(default_factory=lambda: [16, 32, 64])  # squeeze ratio, stages 2/3/4
-    norm_group: Dict[str, int] = field(  # GroupNorm groups per position
-        default_factory=lambda: {p: 16 for p in POSITIONS}
-    )
-    conv_num: str = "1"  # CGN ops per branch: 1, 2 or 2* (2 only on branches with scale > 1)
-    fusion_type: str = "add"  # add | cat
+    enabled: bool = value(True, kind=bool)  # false = the baseline detector without MSFM
+    position: List[str] = value(["after_conv3"], kind=list, item=str, choices=POSITIONS,
+                                lengths=(1, 2, 3), unique=True)  # bottleneck positions
+    scales: List[float] = value(  # branch resize factors
+        [0.5, 0.7, 1.0], kind=list, item=float, low=MIN_SCALE, high=MAX_SCALE,
+        lengths=tuple(range(1, 9)), why="a branch at scale s holds s^2 x the block's "
+        "activations; 8 branches at most")
+    ratios: List[int] = value([16, 32, 64], kind=list, item=int, low=1, high=512,
+                              lengths=(3,))  # squeeze ratio per stage 2/3/4
+    norm_group: Dict[str, int] = value(  # GroupNorm groups per position
+        {p: 16 for p in POSITIONS}, kind=dict, item=int, low=1, high=512, keys=POSITIONS)
+    conv_num: str = value("1", kind=str, choices=CONV_NUMS)  # CGN ops per branch (2*: scale > 1 only)
+    fusion_type: str = value("add", kind=str, choices=FUSION_TYPES)
 
 
 class BlockError(ValueError):
@@ -93,16 +103,8 @@ def validate_spec(spec: MSFMSpec, channels: Optional[Channels] = None) -> None:
     """
     if not spec.enabled:
         return
+    check_domains(spec, "msfm.")
     channels = channels or RESNET50_CHANNELS
-    if not spec.position:
-        raise ValueError(f"msfm.position: must name at least one of {', '.join(POSITIONS)}")
-    for p in spec.position:
-        if p not in POSITIONS:
-            raise ValueError(f"msfm.position: unknown position {p!r}; allowed: {', '.join(POSITIONS)}")
-    if len(set(spec.position)) != len(spec.position):
-        raise ValueError(f"msfm.position: positions repeat in {list(spec.position)}")
-    if len(spec.ratios) != len(STAGES):
-        raise ValueError(f"msfm.ratios: {list(spec.ratios)} must give one ratio per stage 2, 3, 4")
     for p in spec.position:
         if p not in spec.norm_group:
             raise ValueError(f"msfm.norm_group: no group count for position {p}")

@@ -17,7 +17,7 @@ class RunSpec:
     """What a task needs: the variant and where/how to run it (paths and names only)."""
 
     variant: Variant
-    names: dict  # the variant in the paper's words (config group choices)
+    names: dict  # the variant in the paper's words, named by its values (sweeps.naming)
     overrides: list  # the command-line overrides that select it
     results_dir: str
     work_root: str  # the variant trains in work_root/<key>, so a re-run finds its checkpoints
@@ -28,6 +28,7 @@ class RunSpec:
     num_workers: int = 2
     log_interval: int = 10
     max_attempts: int = 0  # SLURM: give up after this many starts (0 = no limit)
+    label: str = ""  # short and unique: what differs from the default variant (wandb's run name)
     trial: Optional[dict] = None  # a search trial to report to: storage, study, number, pruner
 
     @property

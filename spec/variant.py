@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from typing import List, Optional
 
+from spec.domain import NAME as NAME_PATTERN
+from spec.domain import Domain, check_domains, nested, value
 from spec.msfm import Channels, MSFMSpec, validate_spec
 
 
@@ -24,86 +26,86 @@ SYNTHETIC_LIMITS = {
 }
 
 
+NAME = Domain(str, pattern=NAME_PATTERN)
+PATH = Domain(str)  # any non-empty path (whether it exists is checked by spec.files)
+OPTIONAL_PATH = Domain(str, optional=True)
+PIXELS = dict(kind=list, item=int, low=32, high=8192)
+COUNT = 10 ** 8  # an upper bound for counts that only a typo exceeds
+
+
 @dataclass
 class DetectorConf:
     """A detector from mmdet's shipped model zoo."""
 
-    name: str = "faster_rcnn_r50_fpn"  # our name for it (tables, run names)
-    mmdet_config: str = "faster_rcnn/faster-rcnn_r50_fpn_1x_coco.py"  # in mmdet/.mim/configs
-    with_mask: bool = False  # instance segmentation head (Mask R-CNN): segm metrics too
+    name: str = value("faster_rcnn_r50_fpn", NAME)  # our name for it (tables, run names)
+    mmdet_config: str = value("faster_rcnn/faster-rcnn_r50_fpn_1x_coco.py", kind=str,
+                              pattern=r"\S+\.py")  # in mmdet/.mim/configs
+    with_mask: bool = value(False, kind=bool)  # instance segmentation head (segm metrics too)
 
 
 @dataclass
 class DatasetConf:
     """A COCO-format dataset."""
 
-    name: str = "synthetic"  # synthetic | coco
-    data_root: str = "data/synthetic"  # dataset directory (synthetic: the cache root)
-    train_ann: str = "annotations/instances_train.json"  # relative to data_root
-    train_img: str = "train/"  # image prefix relative to data_root
-    val_ann: str = "annotations/instances_val.json"
-    val_img: str = "val/"
-    classes: List[str] = field(default_factory=list)  # empty = the annotation file's categories
-    num_classes: int = 80  # detector head size
-    num_train_images: int = 118287  # for cost estimates
-    num_val: int = 16  # synthetic only: validation images
-    image_size: int = 160  # synthetic only: image side in pixels
+    name: str = value("synthetic", NAME)  # synthetic (generated on first use) | coco | yours
+    data_root: str = value("data/synthetic", PATH)  # dataset directory (synthetic: the cache root)
+    train_ann: str = value("annotations/instances_train.json", PATH)  # relative to data_root
+    train_img: str = value("train/", PATH)  # image prefix relative to data_root
+    val_ann: str = value("annotations/instances_val.json", PATH)
+    val_img: str = value("val/", PATH)
+    classes: List[str] = value([], kind=list, item=str)  # empty = the annotation file's
+    num_classes: int = value(80, kind=int, low=1, high=10000)  # detector head size
+    num_train_images: int = value(118287, kind=int, low=1, high=COUNT)  # for cost estimates
+    num_val: int = value(16, kind=int, low=1, high=SYNTHETIC_LIMITS["num_val"][2])  # synthetic only
+    image_size: int = value(160, kind=int, low=SYNTHETIC_LIMITS["image_size"][1],  # synthetic only:
+                            high=SYNTHETIC_LIMITS["image_size"][2])  # image side in pixels
 
 
 @dataclass
 class ScheduleConf:
     """Optimiser and training length, following mmdet's 1x conventions."""
 
-    name: str = "1x"
-    epochs: int = 12
-    milestones: List[int] = field(default_factory=lambda: [8, 11])  # lr x0.1 at these epochs
-    lr: float = 0.02  # for base_batch_size images per step (linear scaling otherwise)
-    base_batch_size: int = 16  # 8 GPUs x 2 images, as in the paper
-    images_per_gpu: int = 2
-    momentum: float = 0.9
-    weight_decay: float = 1e-4
-    warmup_iters: int = 500
-    warmup_ratio: float = 0.001
-    img_scale: List[int] = field(default_factory=lambda: [1333, 800])  # max long, short side
-    multiscale_short: List[int] = field(default_factory=list)  # e.g. [480, 960]: multi-scale
-    val_interval: int = 12  # epochs between evaluations
-    checkpoint_interval: int = 1  # epochs between checkpoints (resume granularity)
-    clip_grad: Optional[float] = None  # max gradient norm (from-scratch CPU runs need it)
-    rcnn_sample_num: Optional[int] = None  # RoIs sampled per image in R-CNN heads (mmdet: 512)
-    pretrained: bool = True  # ImageNet-initialised backbone (as in the paper's configs)
-    load_from: Optional[str] = None  # local checkpoint to start from
+    name: str = value("1x", NAME)
+    epochs: int = value(12, kind=int, low=1, high=1000)
+    milestones: List[int] = value([8, 11], kind=list, item=int, low=1, high=1000)  # lr x0.1
+    lr: float = value(0.02, kind=float, low=1e-8, high=10.0)  # for base_batch_size images/step
+    base_batch_size: int = value(16, kind=int, low=1, high=65536)  # 8 GPUs x 2 images (paper)
+    images_per_gpu: int = value(2, kind=int, low=1, high=1024)
+    momentum: float = value(0.9, kind=float, low=0.0, high=0.999)
+    weight_decay: float = value(1e-4, kind=float, low=0.0, high=1.0)
+    warmup_iters: int = value(500, kind=int, low=0, high=10 ** 6)
+    warmup_ratio: float = value(0.001, kind=float, low=1e-6, high=1.0)
+    img_scale: List[int] = value([1333, 800], lengths=(2,), **PIXELS)  # max long, short side
+    multiscale_short: List[int] = value([], lengths=(0, 2), **PIXELS)  # [480, 960]: multi-scale
+    val_interval: int = value(12, kind=int, low=1, high=1000)  # epochs between evaluations
+    checkpoint_interval: int = value(1, kind=int, low=1, high=1000)  # resume granularity
+    clip_grad: Optional[float] = value(None, kind=float, low=1e-6, high=1e6, optional=True)
+    rcnn_sample_num: Optional[int] = value(None, kind=int, low=1, high=100000, optional=True)
+    pretrained: bool = value(True, kind=bool)  # ImageNet-initialised backbone (paper's configs)
+    load_from: Optional[str] = value(None, OPTIONAL_PATH)  # local checkpoint to start from
 
 
 @dataclass
 class Variant:
     """Everything that determines a result (and nothing that doesn't: no paths, no launcher)."""
 
-    msfm: MSFMSpec = field(default_factory=MSFMSpec)
-    detector: DetectorConf = field(default_factory=DetectorConf)
-    dataset: DatasetConf = field(default_factory=DatasetConf)
-    schedule: ScheduleConf = field(default_factory=ScheduleConf)
-    seed: int = 0
+    msfm: MSFMSpec = nested(MSFMSpec)
+    detector: DetectorConf = nested(DetectorConf)
+    dataset: DatasetConf = nested(DatasetConf)
+    schedule: ScheduleConf = nested(ScheduleConf)
+    seed: int = value(0, kind=int, low=0, high=2 ** 31 - 1)
 
     def validate(self, channels: Optional[Channels] = None) -> "Variant":
-        """Raise ``ValueError`` (one line, naming the field) on an invalid variant.
+        """Raise ``ValueError`` (one line, naming the field) on an invalid variant: a field
+        outside its declared domain, or fields that do not fit together.
 
         ``channels``: the backbone's channels per (stage, position); default ResNet-50's.
         """
+        check_domains(self)
         validate_spec(self.msfm, channels)
-        if self.seed < 0:
-            raise ValueError(f"seed: {self.seed} must be >= 0")
         s = self.schedule
-        for name in ("epochs", "images_per_gpu", "base_batch_size", "checkpoint_interval", "val_interval"):
-            if getattr(s, name) <= 0:
-                raise ValueError(f"schedule.{name}: {getattr(s, name)} must be > 0")
-        if s.lr <= 0:
-            raise ValueError(f"schedule.lr: {s.lr} must be > 0")
-        if any(m <= 0 or m > s.epochs for m in s.milestones):
+        if any(m > s.epochs for m in s.milestones):
             raise ValueError(f"schedule.milestones: {list(s.milestones)} must lie in 1..{s.epochs}")
-        if len(s.img_scale) != 2:
-            raise ValueError(f"schedule.img_scale: {list(s.img_scale)} must be [long, short]")
-        if self.dataset.num_classes <= 0:
-            raise ValueError(f"dataset.num_classes: {self.dataset.num_classes} must be > 0")
         return self
 
     def key(self) -> str:

@@ -4,75 +4,83 @@ A typo in a key or a wrong type fails at compose time, before anything is planne
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Dict, List, Optional
 
 from hydra.core.config_store import ConfigStore
 from omegaconf import OmegaConf
 
-from spec.variant import Variant
+from spec.domain import NO_SPACE, Domain, nested, value
+from spec.variant import NAME, PATH, Variant
+
+OBJECTIVES = ("ap", "ap_params")  # bbox AP, or (AP, params in M) for the multi-objective search
+
+
+SLURM_WORD = Domain(str, pattern=NO_SPACE, optional=True)  # a partition, account, ... or null
+PROJECT = Domain(str, pattern=r"[^/\\#?%:\s]+", optional=True)  # wandb refuses / \ # ? % :
 
 
 @dataclass
 class LauncherConf:
     """Where variants run: ``local`` (this machine) or ``slurm`` (one job per variant)."""
 
-    name: str = "local"
-    nodes: int = 1
-    tasks_per_node: int = 1  # one process per GPU
-    gpus_per_node: int = 0
-    cpus_per_task: int = 2
-    mem_gb: int = 0  # 0 = the cluster's default
-    timeout_min: int = 1440
-    partition: Optional[str] = None
-    account: Optional[str] = None
-    qos: Optional[str] = None
-    constraint: Optional[str] = None
-    exclude: Optional[str] = None
-    array_parallelism: int = 16  # at most this many variants run at once
-    max_requeues: int = 3  # preemptions/time-outs survived per variant
-    wait: bool = False  # block until the jobs end (a search needs their results)
-    additional_parameters: Dict[str, str] = field(default_factory=dict)  # extra #SBATCH keys
-    setup: List[str] = field(default_factory=list)  # shell lines run first (module load, ...)
+    name: str = value("local", kind=str, choices=("local", "slurm"))
+    nodes: int = value(1, kind=int, low=1, high=1024)
+    tasks_per_node: int = value(1, kind=int, low=1, high=64)  # one process per GPU
+    gpus_per_node: int = value(0, kind=int, low=0, high=64)
+    cpus_per_task: int = value(2, kind=int, low=1, high=1024)
+    mem_gb: int = value(0, kind=int, low=0, high=100000)  # 0 = the cluster's default
+    timeout_min: int = value(1440, kind=int, low=1, high=525600)  # at most a year
+    partition: Optional[str] = value(None, SLURM_WORD)
+    account: Optional[str] = value(None, SLURM_WORD)
+    qos: Optional[str] = value(None, SLURM_WORD)
+    constraint: Optional[str] = value(None, SLURM_WORD)
+    exclude: Optional[str] = value(None, SLURM_WORD)
+    array_parallelism: int = value(16, kind=int, low=1, high=100000)  # variants at once
+    max_requeues: int = value(3, kind=int, low=0, high=100)  # preemptions/time-outs survived
+    wait: bool = value(False, kind=bool)  # block until the jobs end (a search needs results)
+    additional_parameters: Dict[str, str] = value({}, kind=dict, item=str)  # extra #SBATCH keys
+    setup: List[str] = value([], kind=list, item=str)  # shell lines run first (module load, ...)
 
 
 @dataclass
 class WandbConf:
     """Weights & Biases logging: offline by default (``wandb sync`` uploads later)."""
 
-    enabled: bool = True
-    project: str = "msfm-ablation"
-    entity: Optional[str] = None
-    mode: str = "offline"  # offline | online | disabled
+    enabled: bool = value(True, kind=bool)
+    project: str = value("msfm-ablation", PROJECT, optional=False)
+    entity: Optional[str] = value(None, PROJECT)
+    mode: str = value("offline", kind=str, choices=("offline", "online", "disabled"))
 
 
 @dataclass
 class PlanConf:
     """``sweeps.plan`` options and its cost model."""
 
-    out: Optional[str] = None  # also write the plan as JSON here
-    input_size: List[int] = field(default_factory=lambda: [1333, 800])  # W x H for GFLOPs
+    out: Optional[str] = value(None, kind=str, optional=True)  # also write the plan as JSON here
+    input_size: List[int] = value([1333, 800], kind=list, item=int, low=32, high=8192,
+                                  lengths=(2,))  # W x H for GFLOPs
     # GPU-hours = images x epochs x 3 x forward FLOPs / effective throughput. 7 TFLOP/s per GPU
     # puts Faster R-CNN R50-FPN 1x on COCO at ~68 GPU-hours (mmdet: ~8.5 h on 8 V100s).
-    effective_tflops: float = 7.0
-    full_build: bool = False  # build every variant's whole model (the fast planner's reference)
+    effective_tflops: float = value(7.0, kind=float, low=0.001, high=100000.0)
+    full_build: bool = value(False, kind=bool)  # build every variant's whole model (reference)
 
 
 @dataclass
 class Config(Variant):
     """Composed config: a Variant plus run settings that do not change the result."""
 
-    sweep: Optional[str] = None  # the preset (paper table) this run belongs to
-    output_root: str = "outputs"  # runs, data cache and results live under here
-    results_dir: str = "${output_root}/results"  # the results store (one JSON per variant)
-    force: bool = False  # re-run variants that already have a finished record
-    objective: str = "ap"  # what a run returns to the sweeper: ap | ap_params (AP, params in M)
-    num_workers: int = 2  # data-loading processes per GPU/process
-    log_interval: int = 10  # iterations between training log lines
-    verbose: bool = False  # full logs on the console (default: a progress view, logs in files)
-    launcher: LauncherConf = field(default_factory=LauncherConf)
-    wandb: WandbConf = field(default_factory=WandbConf)
-    plan: PlanConf = field(default_factory=PlanConf)
+    sweep: Optional[str] = value(None, NAME, optional=True)  # the preset (paper table) of this run
+    output_root: str = value("outputs", PATH)  # runs, data cache and results live under here
+    results_dir: str = value("${output_root}/results", PATH)  # the store (one JSON per variant)
+    force: bool = value(False, kind=bool)  # re-run variants that already have a finished record
+    objective: str = value("ap", kind=str, choices=OBJECTIVES)  # what a run returns to the sweeper
+    num_workers: int = value(2, kind=int, low=0, high=128)  # data-loading processes per GPU
+    log_interval: int = value(10, kind=int, low=1, high=10 ** 6)  # iterations between log lines
+    verbose: bool = value(False, kind=bool)  # full logs on the console (default: progress view)
+    launcher: LauncherConf = nested(LauncherConf)
+    wandb: WandbConf = nested(WandbConf)
+    plan: PlanConf = nested(PlanConf)
 
 
 def register() -> None:

@@ -10,6 +10,7 @@ from typing import Sequence
 
 from sweeps import schema  # noqa: F401  (registers the typed schema)
 from sweeps.search import search_status
+from sweeps.naming import label, names_of_variant
 from sweeps.variants import compose_jobs, variant_of
 
 STYLE = {"finished": "green", "running": "yellow", "failed": "red", "pending": "dim",
@@ -17,18 +18,20 @@ STYLE = {"finished": "green", "running": "yellow", "failed": "red", "pending": "
 
 
 def status_rows(overrides: Sequence[str]) -> list[dict]:
-    """One row per grid point: overrides, key, state, AP, params, error, SLURM job."""
+    """One row per grid point: overrides, key, label (the variant named by its values), state,
+    AP, params, error, SLURM job."""
     from launchers.slurm import current
     from results.store import ResultStore
 
-    jobs = [(job, ResultStore(cfg.results_dir), variant_of(cfg).key())
-            for job, cfg in compose_jobs(overrides)]
+    variants = [(job, cfg, variant_of(cfg)) for job, cfg in compose_jobs(overrides)]
+    jobs = [(job, ResultStore(cfg.results_dir), v.key()) for job, cfg, v in variants]
     found = current([(store, key) for _, store, key in jobs], move_corrupt=False)
     rows, sweep_args = [], set(overrides)
-    for (job, _, key), (record, state) in zip(jobs, found):
+    for (job, _, key), (record, state), (_, _, v) in zip(jobs, found, variants):
         record = record or {}
         rows.append(dict(
             overrides=[o for o in job if o not in sweep_args], key=key,
+            label=label(names_of_variant(v), v.seed),
             status=record.get("status", "pending"), ap=record.get("metrics", {}).get("bbox_mAP"),
             params=record.get("params"), error=record.get("error"),
             slurm_job_id=record.get("slurm_job_id"), slurm_state=state,
@@ -51,7 +54,8 @@ def print_status(rows: list[dict], title: str) -> None:
         job = f"{r['slurm_job_id']} {r['slurm_state'] or ''}" if r["slurm_job_id"] else ""
         note = r["error"] or job
         state = f"[{STYLE.get(r['status'], 'red')}]{r['status']}[/]"
-        table.add_row(r["key"], " ".join(r["overrides"]) or "(defaults)", state, ap, params, note)
+        name = r.get("label") or " ".join(r["overrides"]) or "(defaults)"
+        table.add_row(r["key"], name, state, ap, params, note)
     console = Console()
     if not console.is_terminal:  # a log or a pipe: one line per variant, not wrapped at 80
         console = Console(width=160)

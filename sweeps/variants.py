@@ -7,13 +7,12 @@ from typing import Iterable, Optional, Sequence
 
 from omegaconf import DictConfig, OmegaConf
 
-from spec.msfm import KNOBS
-from sweeps import schema  # noqa: F401  (registers the typed schema compose() needs)
+from spec.domain import check_domains, domain_of
 from spec.run import RunSpec
 from spec.variant import Variant
+from sweeps import schema  # registers the typed schema compose() needs
+from sweeps.naming import CONF_DIR, VARIANT_GROUPS, label, names_of_variant
 
-CONF_DIR = Path(__file__).resolve().parents[1] / "conf"
-VARIANT_GROUPS = (*KNOBS, "detector", "dataset", "schedule")
 _PASSED: dict[tuple, tuple] = {}  # job overrides -> (cfg, RunSpec): the gate's memory
 
 
@@ -24,25 +23,36 @@ def variant_of(cfg: DictConfig) -> Variant:
     return Variant(**parts)
 
 
+def check_settings(cfg: DictConfig) -> None:
+    """Every run setting of a composed config (the fields of ``schema.Config`` that are not the
+    Variant's: launcher, wandb, plan, objective, ...) against its declared domain."""
+    variant_fields = {f.name for f in fields(Variant)}
+    for f in fields(schema.Config):
+        if f.name in variant_fields:
+            continue
+        value = cfg[f.name]
+        if OmegaConf.is_config(value):
+            check_domains(OmegaConf.to_object(value), f"{f.name}.")
+        else:
+            f.metadata["domain"].check(f.name, value)
+
+
 def validated(cfg: DictConfig) -> Variant:
-    """The Variant of a composed config, validated against its detector's real backbone
-    (channels per stage and position read from the mmdet config; see ``spec.backbone``)."""
+    """The Variant of a composed config, every field checked against its declared domain, then
+    against its detector's real backbone (channels per stage and position read from the mmdet
+    config; see ``spec.backbone``)."""
     from spec.backbone import msfm_channels
 
+    check_settings(cfg)
     variant = variant_of(cfg)
+    check_domains(variant)  # first: the backbone's rules assume sane values
     channels = msfm_channels(variant.detector, variant.msfm) if variant.msfm.enabled else None
     return variant.validate(channels)
 
 
 def names_of(cfg: DictConfig) -> dict:
-    """The variant in the paper's words: each config group's chosen option, and msfm on/off."""
-    if "hydra" in cfg:
-        choices = cfg.hydra.runtime.choices
-    else:  # inside a Hydra app the hydra node lives in HydraConfig
-        from hydra.core.hydra_config import HydraConfig
-
-        choices = HydraConfig.get().runtime.choices
-    return {"msfm": bool(cfg.msfm.enabled), **{g: choices.get(g) for g in VARIANT_GROUPS}}
+    """The variant in the paper's words, named by its values (``sweeps.naming``)."""
+    return names_of_variant(variant_of(cfg))
 
 
 def group_options(group: str) -> list[str]:
@@ -81,7 +91,7 @@ def validate_jobs(config_loader, master_config: DictConfig, jobs: Sequence[Seque
             check_group_overrides(job)
             spec_of(config_loader.load_sweep_config(master_config, list(job)), job)
         except Exception as e:  # noqa: BLE001 - any composition error becomes one line
-            raise ValueError(f"{one_line(e)}  [variant: {' '.join(job)}]") from None
+            raise ValueError(f"{compose_error(e)}  [variant: {' '.join(job)}]") from None
 
 
 def passed(job: Sequence[str]) -> Optional[tuple[DictConfig, RunSpec]]:
@@ -98,7 +108,7 @@ def gate(overrides: Sequence[str]) -> list[RunSpec]:
         try:
             specs.append(spec_of(cfg, job))
         except ValueError as e:
-            raise ValueError(f"{one_line(e)}  [variant: {' '.join(job)}]") from None
+            raise ValueError(f"{compose_error(e)}  [variant: {' '.join(job)}]") from None
     return specs
 
 
@@ -109,6 +119,27 @@ def one_line(e: BaseException) -> str:
     if cause is not None and str(cause) and str(cause) not in text:
         text = str(cause) if text in str(cause) else f"{text}: {cause}"
     return " ".join(text.split()) or type(e).__name__
+
+
+def compose_error(e: BaseException) -> str:
+    """One line for a composition error; a value of the wrong type (``force=maybe``) is said the
+    way a domain says it: the field, the value and what is allowed."""
+    from omegaconf.errors import OmegaConfBaseException
+
+    seen = e
+    while seen is not None and not (isinstance(seen, OmegaConfBaseException)
+                                    and getattr(seen, "full_key", None)):
+        seen = seen.__cause__ or seen.__context__
+    if seen is None:
+        return one_line(e)
+    parts = str(seen.full_key).split(".")
+    for n in range(len(parts), 0, -1):  # msfm.norm_group.unknown: a key of msfm.norm_group
+        name, domain = ".".join(parts[:n]), domain_of(schema.Config, ".".join(parts[:n]))
+        if domain:
+            shown = repr(getattr(seen, "value", None)) if n == len(parts) else \
+                f"unknown key {'.'.join(parts[n:])!r}"
+            return f"{name}: {shown} is not allowed; allowed: {domain.describe()}"
+    return one_line(e)
 
 
 def spec_of(cfg: DictConfig, overrides: Sequence[str]) -> RunSpec:
@@ -127,8 +158,9 @@ def spec_of(cfg: DictConfig, overrides: Sequence[str]) -> RunSpec:
     plain = {k: OmegaConf.to_container(v, resolve=True) if OmegaConf.is_config(v) else v
              for k, v in cfg.items_ex(resolve=False) if k != "hydra"}
     plain = OmegaConf.to_container(OmegaConf.create(plain), resolve=True)
+    names = names_of_variant(variant)
     spec = RunSpec(
-        variant=variant, names=names_of(cfg), overrides=list(overrides),
+        variant=variant, names=names, label=label(names, variant.seed), overrides=list(overrides),
         results_dir=str(cfg.results_dir), work_root=str(Path(cfg.output_root) / "work"),
         config=plain, sweep=cfg.sweep, force=cfg.force,
         wandb=OmegaConf.to_container(cfg.wandb), num_workers=cfg.num_workers,
@@ -154,7 +186,7 @@ def compose_jobs(overrides: Sequence[str], check: bool = True) -> list[tuple[lis
         try:
             master = compose("config", overrides=fixed, return_hydra_config=True)
         except Exception as e:  # noqa: BLE001
-            raise ValueError(one_line(e)) from None
+            raise ValueError(compose_error(e)) from None
         sweeper = master.hydra.sweeper
         if sweeper._target_.endswith(("RowsSweeper", "BasicSweeper")):
             jobs = expand(sweeper.get("rows"), sweeper.get("params"), overrides)
@@ -168,7 +200,7 @@ def compose_jobs(overrides: Sequence[str], check: bool = True) -> list[tuple[lis
                 if check:
                     validated(cfg)
             except Exception as e:  # noqa: BLE001
-                raise ValueError(f"{one_line(e)}  [variant: {' '.join(job)}]") from None
+                raise ValueError(f"{compose_error(e)}  [variant: {' '.join(job)}]") from None
             composed.append((job, cfg))
     return composed
 

@@ -38,6 +38,15 @@ def model_config(variant: Variant):
     return cfg
 
 
+def baseline_model(variant: Variant):
+    """The model config of ``variant``'s detector without MSFM (what paired seeds share)."""
+    from dataclasses import replace
+
+    from spec.msfm import MSFMSpec
+
+    return model_config(replace(variant, msfm=MSFMSpec(enabled=False))).model
+
+
 def training_config(variant: Variant, data_root: str, work_dir: str,
                     classes: Optional[list] = None):
     """``model_config`` plus dataset, schedule, checkpointing and seed: ready for ``Runner``."""
@@ -70,6 +79,7 @@ def _set_data(cfg, variant: Variant, data_root: str, classes: Optional[list]) ->
                                 keep_ratio=True) if p["type"] == "Resize" else p
                            for p in ds.pipeline]
     cfg.train_dataloader.batch_size = s.images_per_gpu
+    cfg.train_dataloader.sampler.seed = variant.seed  # data order follows the seed alone
     for key in ("val_evaluator", "test_evaluator"):
         cfg[key].ann_file = root + d.val_ann
         cfg[key].metric = ["bbox", "segm"] if variant.detector.with_mask else "bbox"

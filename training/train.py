@@ -71,7 +71,7 @@ def runner_config(spec: RunSpec, data_root: str, classes, launcher: str = "none"
         backends.append(dict(type="ProjectWandbVisBackend", init_kwargs=dict(
             project=spec.wandb["project"], entity=spec.wandb.get("entity"),
             mode=spec.wandb.get("mode", "offline"), group=spec.sweep or "adhoc",
-            name=" ".join(spec.overrides) or "default", dir=spec.work_dir,
+            name=spec.label or " ".join(spec.overrides) or "default", dir=spec.work_dir,
             # nested: mmengine adds its own config (with its own `launcher` etc.) at the top
             config={"run": spec.config, **{f"variant.{k}": v for k, v in spec.names.items()}},
             tags=[spec.key], id=wandb_run_id(spec), resume="allow"),
@@ -110,13 +110,16 @@ def train_and_evaluate(spec: RunSpec, launcher: str = "none", progress=None) -> 
 
     from training.checkpoints import repair_last_checkpoint, trust_checkpoints_under
     from training.data import prepare_dataset
+    from training.mmdet_config import baseline_model
     from training.model_stats import model_stats
+    from training.paired_init import PairedInit
 
     trust_checkpoints_under(spec.work_root)
     Path(spec.work_dir).mkdir(parents=True, exist_ok=True)
     repair_last_checkpoint(spec.work_dir)
     data_root, classes = prepare_dataset(spec.variant.dataset)
     runner = Runner.from_cfg(runner_config(spec, data_root, classes, launcher))
+    runner.register_hook(PairedInit(baseline_model(spec.variant), spec.variant.seed))
     last = LastMetrics()
     runner.register_hook(last)
     runner.register_hook(FiniteLoss())

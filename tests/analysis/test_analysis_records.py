@@ -71,3 +71,26 @@ def test_coco_minus_one_means_no_value(store):
     store.add(ap=[38.0, 60.0, 42.0, -100.0, 42.0, 50.0])  # APs = -1: no small objects
     frame = load_records(store.path).frame
     assert frame.loc[0, "bbox_AP"] == 38.0 and frame["bbox_APs"].isna().all()
+
+
+def test_different_values_are_different_rows_and_misnamed_old_records_are_refused(store, caplog):
+    """A 3S run and a ``msfm.scales=[0.5,1.0]`` run are two rows; records written before names
+    came from values, named 3S but trained with other scales, are refused, never merged."""
+    from analysis.collect import build_tables
+    from analysis.spec import load_specs
+
+    def config(scales):
+        return {"msfm": {"scales": scales}, "detector": {"name": "faster_rcnn_r50_fpn"}}
+
+    store.add(msfm=False, ap=[37.0] * 6)
+    store.add(ap=[45.0] * 6, config=config([0.5, 0.7, 1.0]))
+    store.add(ap=[69.0] * 6, scales="[0.5,1.0]", config=config([0.5, 1.0]))
+    old = store.add(ap=[69.0] * 6, seed=1, naming=None, config=config([0.5, 1.0]))  # named 3S
+    with caplog.at_level(logging.INFO):
+        records = load_records(store.path)
+    assert dict(records.skipped)[old.name].startswith("misnamed")
+    table = build_tables({"table2": load_specs()["table2"]}, records.frame)["table2"]
+    rows = table.set_index("label")
+    assert rows.loc["3S", "AP"] == 45.0 and rows.loc["3S", "n"] == 1
+    assert rows.loc["scales=[0.5,1.0]", "AP"] == 69.0 and rows.loc["scales=[0.5,1.0]", "part"] == "Scales"
+    assert any(old.name in w.getMessage() for w in _warnings(caplog))

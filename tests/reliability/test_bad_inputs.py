@@ -69,6 +69,13 @@ CASES = [
     case(["dataset.num_classes=81"], "dataset.num_classes"),
     case(["detector.mmdet_config=nonexistent.py"], "detector.mmdet_config"),
     case(["schedule.load_from=/nonexistent.pth"], "schedule.load_from"),
+    # run settings and values outside their declared domains (the whole class is generated in
+    # test_domains.py; these go through the real command line)
+    case(["objective=speed"], "objective"),
+    case(["wandb.mode=sometimes"], "wandb.mode"),
+    case(["schedule.lr=nan"], "schedule.lr"),
+    case(["msfm.scales=[0.5,1000]"], "msfm.scales"),
+    case(["-m", "+sweep=scales", "num_workers=-1"], "num_workers"),
 ]
 
 
@@ -92,3 +99,19 @@ def test_bad_input_is_one_line_before_anything_runs(tmp_path, args, field):
     assert "Epoch(train)" not in proc.stdout
     assert kept.read_bytes() == kept_bytes
     assert sorted(p.name for p in store.rglob("*")) == before  # no record, lock or temp file
+
+
+def test_slurm_without_slurm_is_one_line(tmp_path):
+    """On a machine without SLURM's commands: one line naming what is missing, no job, no record."""
+    import os
+    import sys
+
+    bare = tmp_path / "bin"  # a PATH with python and nothing of SLURM's
+    bare.mkdir()
+    (bare / "python").symlink_to(sys.executable)
+    proc = sweeps_run(tmp_path, "launcher=slurm", timeout=300,
+                      env={**os.environ, "PATH": str(bare)})
+    lines = [line for line in proc.stderr.splitlines() if line.strip()]
+    assert proc.returncode == 2 and len(lines) == 1, proc.stderr[-3000:]
+    assert lines[0].startswith("error: launcher.name: slurm needs") and "sbatch" in lines[0]
+    assert not (tmp_path / "results").exists() or not any((tmp_path / "results").iterdir())

@@ -1,0 +1,49 @@
+"""A variant is named by its values: an option's name where the values equal it, the values
+themselves otherwise; different values never share a name."""
+import pytest
+
+from sweeps.naming import default_names, label, names_of_variant, options
+from sweeps.variants import VARIANT_GROUPS, variant_of
+
+
+@pytest.mark.parametrize("overrides, group, name", [
+    ([], "scales", "3S"),
+    (["msfm.scales=[0.5,1.0]"], "scales", "[0.5,1.0]"),
+    (["msfm.scales=[0.5,0.7,1]"], "scales", "3S"),  # 1 == 1.0: the values of option 3S
+    (["scales=5S", "msfm.scales=[0.5,0.7,1.0]"], "scales", "3S"),  # the choice said 5S
+    (["msfm.ratios=[8,16,24]"], "ratios", "[8,16,24]"),
+    (["msfm.norm_group.after_conv3=8"], "norm_group",
+     "{after_conv1:16,after_conv2:16,after_conv3:8}"),
+    (["msfm.conv_num=2"], "conv_num", "cgn2"),
+    (["schedule.epochs=1"], "schedule", "smoke[epochs=1]"),
+    (["schedule=cpu", "schedule.name=smoke"], "schedule", "cpu[name=smoke]"),
+    (["dataset.data_root=/elsewhere"], "dataset", "synthetic"),  # where it lives is not what it is
+    (["detector.mmdet_config=retinanet/retinanet_r50_fpn_1x_coco.py"], "detector",
+     "faster_rcnn_r50_fpn[mmdet_config=retinanet/retinanet_r50_fpn_1x_coco.py]"),
+])
+def test_names_come_from_values(compose_cfg, overrides, group, name):
+    assert names_of_variant(variant_of(compose_cfg(*overrides)))[group] == name
+
+
+def test_different_values_never_share_a_name(compose_cfg):
+    variants = [variant_of(compose_cfg(*o)) for o in (
+        [], ["msfm.scales=[0.5,1.0]"], ["scales=5S"], ["msfm.ratios=[8,16,32]"], ["ratios=r8_16_32"],
+        ["schedule.epochs=1"], ["schedule.lr=0.001"], ["msfm.enabled=false"], ["norm_group=gn8"],
+        ["msfm.norm_group={after_conv1:8,after_conv2:8,after_conv3:8}"])]
+    by_name: dict = {}
+    for v in variants:
+        names = str(sorted(names_of_variant(v).items()))
+        by_name.setdefault(names, set()).add(v.key())
+    assert all(len(keys) == 1 for keys in by_name.values()), by_name
+    assert len(by_name) == 8  # ratios=r8_16_32 and gn8 are the same values as the explicit ones
+
+
+def test_every_option_is_distinct_and_labels_say_what_differs(compose_cfg):
+    for group in VARIANT_GROUPS:
+        values = list(options(group).values())
+        assert len(values) == len(set(map(str, values))), f"two options of {group} are equal"
+    assert default_names() == names_of_variant(variant_of(compose_cfg()))
+    assert label(names_of_variant(variant_of(compose_cfg()))) == "default"
+    names = names_of_variant(variant_of(compose_cfg("msfm.scales=[0.5,1.0]", "seed=2")))
+    assert label(names, 2) == "scales=[0.5,1.0] seed=2"
+    assert label(names_of_variant(variant_of(compose_cfg("msfm.enabled=false")))) == "baseline"
