@@ -7,11 +7,12 @@ variant's real mmdet model on the meta device.
 from __future__ import annotations
 
 import sys
+from dataclasses import replace
 from typing import Sequence
 
+from spec.variant import Variant
 from sweeps import schema  # noqa: F401  (registers the typed schema)
 from sweeps.variants import compose_jobs, names_of, one_line, variant_of
-from spec.variant import Variant
 
 
 def gpu_hours(gflops: float, variant: Variant, effective_tflops: float) -> float:
@@ -22,36 +23,58 @@ def gpu_hours(gflops: float, variant: Variant, effective_tflops: float) -> float
 
 
 def plan(overrides: Sequence[str]) -> tuple[list[dict], object]:
-    """One row per grid point (overrides, names, key, params, gflops, gpu_hours), and the
-    ``plan`` config node."""
+    """One row per run to launch (overrides, names, key, params, gflops, gpu_hours), and the
+    ``plan`` config node (see :func:`planned`)."""
+    rows, plan_cfg, _ = planned(overrides)
+    return rows, plan_cfg
+
+
+def planned(overrides: Sequence[str]) -> tuple[list[dict], object, object]:
+    """One row per run to launch (overrides, names, key, params, gflops, gpu_hours), the
+    ``plan`` config node, and with ``resolve=`` this round (``sweeps.replicate.RoundPlan``,
+    else None): then the rows are exactly the runs the next ``sweeps.run`` launches."""
     from sweeps import plan_stats
 
-    composed = compose_jobs(overrides)
+    grid = compose_jobs(overrides, rounds=False)
+    plan_cfg = grid[0][1].plan
     measured_before = len(plan_stats.MEASURED)
-    sweep_args = set(overrides)
-    rows, stats = [], {}
-    for job, cfg in composed:
-        variant = variant_of(cfg)
-        key = variant.key()
+    stats: dict = {}
+
+    def cost(variant) -> tuple:
+        key = replace(variant, seed=0).key()  # what a run costs does not depend on its seed
         if key not in stats:  # e.g. one baseline shared by several rows
-            if cfg.plan.full_build:  # the reference: build and count the whole detector
+            if plan_cfg.full_build:  # the reference: build and count the whole detector
                 from training.model_stats import model_stats
 
-                stats[key] = model_stats(variant, *cfg.plan.input_size)
+                stats[key] = model_stats(variant, *plan_cfg.input_size)
             else:
-                stats[key] = plan_stats.planned_stats(variant, *cfg.plan.input_size)
+                stats[key] = plan_stats.planned_stats(variant, *plan_cfg.input_size)
         params, gflops = stats[key]
+        return params, gflops, gpu_hours(gflops, variant, plan_cfg.effective_tflops)
+
+    this_round = None
+    composed = grid
+    if grid[0][1].get("resolve") is not None:
+        from sweeps.replicate import plan_round
+
+        this_round = plan_round(grid, gpu_hours=lambda v: cost(v)[2])
+        composed = this_round.composed
+    sweep_args = set(overrides)
+    rows = []
+    for job, cfg in composed:
+        variant = variant_of(cfg)
+        params, gflops, hours = cost(variant)
         rows.append(dict(
-            overrides=[o for o in job if o not in sweep_args], key=key, variant=names_of(cfg),
-            params=params, gflops=round(gflops, 2),
-            gpu_hours=round(gpu_hours(gflops, variant, cfg.plan.effective_tflops), 1),
+            overrides=[o for o in job if o not in sweep_args], key=variant.key(),
+            variant=names_of(cfg), params=params, gflops=round(gflops, 2),
+            gpu_hours=round(hours, 1),
         ))
     if len(plan_stats.MEASURED) > measured_before:  # torch and mmdet are loaded: price every
         # detector now (~1 s each), so no later plan needs them
         print(f"first plan of these detectors here: measuring every detector in conf/detector "
               f"once (cache: {plan_stats.cache_dir()})", file=sys.stderr, flush=True)
-        plan_stats.warm_cache(variant, detector_options(), *cfg.plan.input_size)
-    return rows, composed[0][1].plan
+        plan_stats.warm_cache(variant_of(grid[0][1]), detector_options(), *plan_cfg.input_size)
+    return rows, plan_cfg, this_round
 
 
 def detector_options() -> list[dict]:
@@ -88,14 +111,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     """CLI entry point; returns the process exit code."""
     overrides = list(sys.argv[1:] if argv is None else argv)
     try:
-        rows, plan_cfg = plan(overrides)
+        rows, plan_cfg, this_round = planned(overrides)
     except ValueError as e:
         print(f"error: {one_line(e)}", file=sys.stderr)
         return 2
     except Exception as e:  # noqa: BLE001 - a model that passed the gate but mmdet refuses
         print(f"error: {type(e).__name__}: {one_line(e)}", file=sys.stderr)
         return 1
-    print_table(rows, f"plan: {' '.join(overrides) or 'defaults'} ({len(rows)} variants)")
+    if this_round is not None:
+        from sweeps.replicate import print_round
+
+        print_round(this_round)
+    print_table(rows, f"plan: {' '.join(overrides) or 'defaults'} ({len(rows)} "
+                      f"{'runs this round' if this_round else 'variants'})")
     print(f"GFLOPs: backbone+neck+dense head at {plan_cfg.input_size[0]}x{plan_cfg.input_size[1]} "
           f"(RoI heads excluded); GPU-h at {plan_cfg.effective_tflops} TFLOP/s effective per GPU, "
           "3x forward cost per training image.")

@@ -1,84 +1,125 @@
 """Adaptive seeds: ``resolve=R`` turns a sweep into rounds that spend seeds only where needed.
 
 Each round reads the results store, puts an honest interval on every row's Delta AP against its
-baseline (and on each part's best option), and gives one more seed only to the rows the
-statistics say are unresolved (``stats.policy.next_seeds``), until every row is resolved or has
+baseline (and on the sweep's best option), and gives one more seed only to the rows the
+statistics leave unresolved (``stats.policy.next_seeds``), until every row is resolved or has
 ``max_seeds`` seeds. A row with a seed still queued or running gets none until it finishes, so
-re-running the same command with ``launcher=slurm`` advances one round at a time, and the plan
-(``sweeps.plan ... resolve=R``) names exactly the runs the next ``sweeps.run`` launches.
+re-running the same command with ``launcher=slurm`` advances one round at a time, locally the
+sweeper runs rounds until none is left, and ``sweeps.plan ... resolve=R`` names exactly the
+runs the next ``sweeps.run`` launches. The rows of one sweep are one part of one table.
 """
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass, field, replace
-from typing import Callable, Sequence
+from typing import Sequence
 
-from sweeps.naming import names_of_variant
+from omegaconf import open_dict
+
+from sweeps.naming import label, names_of_variant
 
 IN_FLIGHT = ("pending", "running")
 
 
 @dataclass
 class RoundPlan:
-    """One round: the jobs to launch (grid point + ``seed=N``), each row's seeds and word."""
+    """One round: ``composed`` the runs to launch (grid point + ``seed=N``, its config), and per
+    row its label, seeds finished and queued, verdict, the seed it gets (or None) and why."""
 
-    jobs: list[list[str]]
-    rows: list[dict] = field(default_factory=list)  # label, match, seeds, queued, verdict, why
-    assessment: object = None  # stats.policy.Assessment of the table now
-    cost: object = None  # stats.policy.Cost: expected seeds and their share still to run
+    composed: list = field(default_factory=list)
+    rows: list[dict] = field(default_factory=list)
+    assessment: object = None  # stats.policy.Assessment of the sweep now
+    cost: object = None  # stats.policy.Cost: the seeds expected to resolve every row
 
 
-def row_key(variant) -> str:
-    """The table row a variant belongs to (seed left out): the key analysis matches rows by."""
+def row_key(names: dict) -> str:
+    """The table row of a variant named ``names`` (its seed left out), as analysis matches rows."""
     from analysis.spec import match_key
 
-    names = names_of_variant(variant)
     return match_key(names["msfm"], names["detector"], names)
 
 
-def plan_round(jobs: Sequence[Sequence[str]], compose: Callable, resolve: float, max_seeds: int,
-               seed_sigma: float | None, results_dir: str, resamples: int = 1000) -> RoundPlan:
-    """The next round of a sweep whose grid points are ``jobs`` (no ``seed=`` in them):
-    ``compose(job)`` gives a job's config. One-line ``ValueError`` if a row has no baseline in
-    the sweep."""
+def _baselines(rows: dict) -> dict:
+    """Row key -> its baseline's row key (None for a baseline); a row whose baseline is not in
+    the sweep is a one-line ``ValueError``."""
+    out = {}
+    for key, (job, cfg, variant) in rows.items():
+        if not variant.msfm.enabled:
+            out[key] = None
+            continue
+        base = row_key(names_of_variant(replace(variant, msfm=replace(variant.msfm, enabled=False))))
+        if base not in rows:
+            raise ValueError(f"resolve: {label(names_of_variant(variant))} has no baseline in "
+                             "this sweep; add its msfm.enabled=false row")
+        out[key] = base
+    return out
+
+
+def plan_round(composed: Sequence[tuple[list, object]], gpu_hours=None) -> RoundPlan:
+    """This round of the sweep whose grid points (no ``seed=``) are ``composed``: their configs
+    carry ``resolve``, ``max_seeds``, ``seed_sigma`` and ``results_dir``. ``gpu_hours``: a
+    function of a Variant, the GPU-hours of one of its runs (for the expected cost)."""
     from analysis.records import load_records
-    from analysis.significance import evidence
+    from analysis.significance import sweep_evidence
+    from stats.intervals import default_prior
     from stats.policy import expected_cost, next_seeds
     from sweeps.variants import variant_of
 
-    variants = [variant_of(compose(list(job))) for job in jobs]
-    rows = {row_key(v): (list(job), v) for job, v in zip(jobs, variants)}
-    baselines = {}
-    for key, (_, v) in rows.items():
-        if v.msfm.enabled:
-            base = row_key(replace(v, msfm=replace(v.msfm, enabled=False)))
-            if base not in rows:
-                raise ValueError(f"resolve: {key} has no baseline in this sweep "
-                                 f"(add its msfm.enabled=false row)")
-            baselines[key] = base
-        else:
-            baselines[key] = None
-    v0 = variants[0]
-    frame = load_records(results_dir).frame
-    frame = frame[(frame["dataset"] == names_of_variant(v0)["dataset"]) &
-                  (frame["schedule"] == names_of_variant(v0)["schedule"])]
-    table = evidence(baselines, {"": tuple(k for k, b in baselines.items() if b)}, frame, "bbox",
-                     resamples)
-    decided = next_seeds(table, resolve, max_seeds, seed_sigma)
-    out = RoundPlan([], assessment=decided.assessment,
-                    cost=expected_cost(table, resolve, max_seeds, seed_sigma))
-    for key, (job, v) in rows.items():
+    cfg0 = composed[0][1]
+    if any(o.split("=", 1)[0].lstrip("+") == "seed" for job, _ in composed for o in job):
+        raise ValueError("seed: resolve= chooses each row's seeds itself; drop seed=")
+    rows = {}
+    for job, cfg in composed:
+        variant = variant_of(cfg)
+        rows.setdefault(row_key(names_of_variant(variant)), (list(job), cfg, variant))
+    baselines = _baselines(rows)
+    names0 = names_of_variant(rows[next(iter(rows))][2])
+    frame = load_records(cfg0.results_dir).frame
+    frame = frame[(frame["dataset"] == names0["dataset"]) & (frame["schedule"] == names0["schedule"])]
+    sigma = cfg0.seed_sigma if cfg0.seed_sigma is not None else \
+        default_prior(names0["dataset"], names0["schedule"])
+    evidence = sweep_evidence(baselines, frame)
+    decided = next_seeds(evidence, cfg0.resolve, cfg0.max_seeds, sigma)
+    hours = {k: gpu_hours(v) if gpu_hours else 0.0 for k, (_, _, v) in rows.items()}
+    out = RoundPlan(assessment=decided.assessment,
+                    cost=expected_cost(evidence, cfg0.resolve, cfg0.max_seeds, sigma, hours))
+    for key, (job, cfg, variant) in rows.items():
         mine = frame[frame["match"] == key]
-        done = sorted(int(s) for s in mine[mine["status"] == "finished"]["seed"].dropna())
-        queued = sorted(int(s) for s in mine[mine["status"].isin(IN_FLIGHT)]["seed"].dropna())
+        done = sorted({int(s) for s in mine[mine["status"] == "finished"]["seed"].dropna()})
+        queued = sorted({int(s) for s in mine[mine["status"].isin(IN_FLIGHT)]["seed"].dropna()})
         status = decided.assessment.rows.get(key)
-        row = dict(label=" ".join(job), match=key, seeds=done, queued=queued,
-                   verdict=status.verdict if status else "baseline",
-                   why=decided.why.get(key) or decided.held.get(key, ""), launch=None)
-        if key in decided.launch and not queued:
-            seed = next(s for s in range(max_seeds + len(done) + 1) if s not in done)
-            row["launch"] = seed
-            out.jobs.append([*job, f"seed={seed}"])
+        row = dict(label=label(names_of_variant(variant)), key=key, seeds=done, queued=queued,
+                   verdict=status.verdict if status else "baseline", seed=None,
+                   why=decided.why.get(key) or decided.held.get(key, ""))
+        if key in decided.launch and queued:
+            row["why"] = f"waits for seed {', '.join(map(str, queued))} to finish"
         elif key in decided.launch:
-            row["why"] = f"waits for seed(s) {queued} to finish"
+            row["seed"] = next(s for s in range(len(done) + 1) if s not in done)
+            seeded = copy.deepcopy(cfg)
+            with open_dict(seeded):
+                seeded.seed = row["seed"]
+            out.composed.append(([*job, f"seed={row['seed']}"], seeded))
         out.rows.append(row)
     return out
+
+
+def print_round(plan: RoundPlan) -> None:
+    """The round as a table: each row's seeds, verdict, the seed it gets now and why; then what
+    resolving every row is expected to cost."""
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title="adaptive seeds: this round")
+    for col in ("row", "seeds", "verdict", "next", "why"):
+        table.add_column(col, overflow="fold", no_wrap=col != "why")
+    for r in plan.rows:
+        seeds = f"{len(r['seeds'])}" + (f" (+{len(r['queued'])} queued)" if r["queued"] else "")
+        table.add_row(r["label"], seeds, r["verdict"], "—" if r["seed"] is None else f"seed {r['seed']}",
+                      r["why"])
+    console = Console() if Console().is_terminal else Console(width=160)
+    console.print(table)
+    cost = plan.cost
+    hours = f", ~{cost.gpu_hours:.1f} GPU-h" if cost.gpu_hours else ""
+    console.print(f"this round: {len(plan.composed)} run(s); expected to resolve every row: "
+                  f"{cost.more_seeds} more run(s){hours}, {sum(cost.seeds.values())} in all "
+                  f"({cost.basis})")

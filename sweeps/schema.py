@@ -78,6 +78,12 @@ class Config(Variant):
     num_workers: int = value(2, kind=int, low=0, high=128)  # data-loading processes per GPU
     log_interval: int = value(10, kind=int, low=1, high=10 ** 6)  # iterations between log lines
     verbose: bool = value(False, kind=bool)  # full logs on the console (default: progress view)
+    # adaptive seeds (docs/statistics.md): a round per invocation (SLURM) or rounds until done
+    # (local), one more seed only for rows whose Delta AP is not resolved to +-resolve AP
+    resolve: Optional[float] = value(None, kind=float, low=0.01, high=100.0, optional=True)
+    max_seeds: int = value(5, kind=int, low=1, high=50)  # seeds per row at most
+    # prior std of AP over seeds (AP points); null: COCO's published default, unknown elsewhere
+    seed_sigma: Optional[float] = value(None, kind=float, low=0.001, high=50.0, optional=True)
     launcher: LauncherConf = nested(LauncherConf)
     wandb: WandbConf = nested(WandbConf)
     plan: PlanConf = nested(PlanConf)

@@ -170,10 +170,13 @@ def spec_of(cfg: DictConfig, overrides: Sequence[str]) -> RunSpec:
     return spec
 
 
-def compose_jobs(overrides: Sequence[str], check: bool = True) -> list[tuple[list[str], object]]:
+def compose_jobs(overrides: Sequence[str], check: bool = True,
+                 rounds: bool = True) -> list[tuple[list[str], object]]:
     """(job overrides, composed config) for every grid point of a command line, expanded as
     the multirun will; one-line ValueError naming the variant if any is invalid (its Variant
-    is validated when ``check``; :func:`gate` validates everything else too)."""
+    is validated when ``check``; :func:`gate` validates everything else too). With
+    ``resolve=`` (and ``rounds``): this round's runs, each grid point with the seed it gets
+    (``sweeps.replicate``)."""
     from hydra import compose, initialize_config_dir
     from hydra.core.override_parser.overrides_parser import OverridesParser
 
@@ -202,6 +205,11 @@ def compose_jobs(overrides: Sequence[str], check: bool = True) -> list[tuple[lis
             except Exception as e:  # noqa: BLE001
                 raise ValueError(f"{compose_error(e)}  [variant: {' '.join(job)}]") from None
             composed.append((job, cfg))
+    if rounds and master.get("resolve") is not None and \
+            sweeper._target_.endswith(("RowsSweeper", "BasicSweeper")):
+        from sweeps.replicate import plan_round
+
+        return plan_round(composed).composed
     return composed
 
 

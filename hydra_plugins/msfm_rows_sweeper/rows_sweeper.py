@@ -46,13 +46,18 @@ class RowsSweeper(BasicSweeper):
             validate_jobs(self.hydra_context.config_loader, self.config, jobs)
         except ValueError as e:
             sys.exit(f"error: {e}")  # one line, before any job is launched
-        log.info(f"Sweep of {len(jobs)} variants")
-        self.overrides = list(self.split_overrides_to_chunks(jobs, self.max_batch_size))
-
         sweep_dir = Path(self.config.hydra.sweep.dir)
         sweep_dir.mkdir(parents=True, exist_ok=True)
         OmegaConf.save(self.config, sweep_dir / "multirun.yaml")
-        returns, initial_job_idx = [], 0
+        if self.config.get("resolve") is None:
+            log.info(f"Sweep of {len(jobs)} variants")
+            return self._launch(jobs, 0)
+        return self._rounds(jobs)
+
+    def _launch(self, jobs: List[List[str]], initial_job_idx: int) -> List[Any]:
+        """Launch ``jobs`` in batches; re-raise a job's exception."""
+        self.overrides = list(self.split_overrides_to_chunks(jobs, self.max_batch_size))
+        self.batch_index, returns = 0, []
         while not self.is_done():
             batch = self.get_job_batch()
             results = self.launcher.launch(batch, initial_job_idx=initial_job_idx)
@@ -60,4 +65,26 @@ class RowsSweeper(BasicSweeper):
                 _ = r.return_value  # re-raise a job's exception
             initial_job_idx += len(batch)
             returns.append(results)
+        return returns
+
+    def _rounds(self, jobs: List[List[str]]) -> List[Any]:
+        """Adaptive seeds (``resolve=``): launch a round, read the store, launch the next, until
+        every row is resolved; one round per invocation when SLURM does not wait for its jobs."""
+        from sweeps.replicate import plan_round, print_round
+
+        loader, returns, launched = self.hydra_context.config_loader, [], 0
+        once = self.config.launcher.name == "slurm" and not self.config.launcher.wait
+        for _ in range(self.config.max_seeds * len(jobs) + 1):  # each round adds a seed
+            try:
+                plan = plan_round([(job, loader.load_sweep_config(self.config, job)) for job in jobs])
+            except ValueError as e:
+                sys.exit(f"error: {e}")
+            print_round(plan)
+            if not plan.composed:
+                break
+            returns += self._launch([job for job, _ in plan.composed], launched)
+            launched += len(plan.composed)
+            if once:
+                log.info("queued; run the same command again for the next round")
+                break
         return returns
