@@ -24,7 +24,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from scipy.stats import norm, t
+from scipy.special import ndtri, stdtr, stdtrit
 
 # std of one run's COCO AP over training seeds, AP points (docs/statistics.md "The prior"):
 # mmdetection's maintainers put run-to-run gaps on COCO "usually less than 0.2" and "less than
@@ -116,7 +116,8 @@ class Interval:
         """Two-sided p-value of "the true value is 0" under the same t model."""
         if self.sd == 0:
             return 0.0 if self.estimate else 1.0
-        return float(2 * t.sf(abs(self.estimate) / self.sd, self.df))
+        z = abs(self.estimate) / self.sd
+        return float(2 * (0.5 * math.erfc(z / math.sqrt(2)) if math.isinf(self.df) else stdtr(self.df, -z)))
 
     @property
     def floor(self) -> float:
@@ -129,7 +130,7 @@ def quantile(level: float, df: float) -> float:
     if not 0 < level < 1:
         raise ValueError(f"level={level!r}: expected 0 < level < 1")
     upper = 1 - (1 - level) / 2
-    return float(norm.ppf(upper) if math.isinf(df) else t.ppf(upper, df))
+    return float(ndtri(upper) if math.isinf(df) else stdtrit(df, upper))  # scipy.special: ~100x faster than scipy.stats
 
 
 def interval(estimate: float, image_var: float, seed_weight: float, noise: SeedNoise,

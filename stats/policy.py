@@ -97,14 +97,17 @@ class Assessment:
 
 
 def assess(table: TableEvidence, resolve: float, max_seeds: int = DEFAULT_MAX_SEEDS,
-           seed_sigma: float | None = None, prior_df: float = PRIOR_DF, alpha: float = ALPHA) -> Assessment:
+           seed_sigma: float | None = None, prior_df: float = PRIOR_DF, alpha: float = ALPHA,
+           level: float | None = None) -> Assessment:
     """Intervals and verdicts of every row against its baseline, and each part's best option.
-    ``seed_sigma``: the prior sigma_seed (AP points; None: no prior)."""
+    ``seed_sigma``: the prior sigma_seed (AP points; None: no prior). ``level``: each interval's
+    level, by default ``look_level(max_seeds, alpha)``; a fixed design that looks once passes
+    ``1 - alpha``."""
     if not resolve > 0:
         raise ValueError(f"resolve={resolve!r}: expected a number > 0 (AP points)")
     rows = table.rows
     noise = seed_noise([r.std for r in rows.values()], [r.n for r in rows.values()], seed_sigma, prior_df)
-    level = look_level(max_seeds, alpha)
+    level = look_level(max_seeds, alpha) if level is None else level
     status = {k: _row_status(r, rows[r.baseline], noise, resolve, level)
               for k, r in rows.items() if r.baseline is not None}
     best = {}

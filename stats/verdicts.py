@@ -79,8 +79,9 @@ class Option:
 class Best:
     """A part's answer: ``status`` "best" (``rows`` = the one best option) or "tied for best"
     (``rows`` = the top option, then those not shown worse, closest first); ``open``: the rivals
-    that more seeds could still separate from the top or show within +-resolve of it (closest
-    first); ``intervals``: each rival's (rival - top) interval."""
+    that need more seeds, closest first -- all tied rivals when ``max_seeds`` could still
+    separate each of them from the top (so a single best is still attainable), else none;
+    ``intervals``: each rival's (rival - top) interval."""
 
     status: str
     rows: tuple[str, ...]
@@ -130,4 +131,6 @@ def best_option(options: Sequence[Option], noise: SeedNoise, resolve: float, lev
             open_.append(o.key)
     if not tied:
         return Best("best", (top.key,), (), intervals)
+    if len(open_) < len(tied):  # a rival no seed can separate: the answer stays a tie, spend nothing
+        open_ = []
     return Best("tied for best", (top.key, *tied), tuple(open_), intervals)
