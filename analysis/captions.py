@@ -14,6 +14,7 @@ import pandas as pd
 
 from analysis.significance import Evidence
 from analysis.spec import TableSpec
+from stats.intervals import PRIOR_SEED_SIGMA
 
 PAPER_DATASET = "coco"
 PIPELINE_SCHEDULES = ("smoke",)  # minutes on a CPU: proves the pipeline, not the method
@@ -83,7 +84,10 @@ def _training_noise(ev: Evidence) -> str:
         return ("Training noise: unknown (no row has 2 seeds, and no seed_sigma= prior for this dataset and "
                 "schedule): intervals cover val-image noise only, so no row gets a claim; add seeds or pass "
                 "seed_sigma=.")
-    where = " (published run-to-run spread on COCO, docs/statistics.md)" if "prior" in ev.noise.source else ""
+    where = ""
+    if "prior" in ev.noise.source:
+        where = (" (the published run-to-run spread on COCO, docs/statistics.md)" if ev.prior == PRIOR_SEED_SIGMA
+                 else " (as given)")
     return f"Training noise: σ_seed = {ev.noise.sigma:.2f} AP from {ev.noise.source}{where}."
 
 

@@ -23,16 +23,16 @@ def print_table(spec: TableSpec, frame: pd.DataFrame, console=None, text: TableT
 
     if console is None:
         console = Console()
-        if not console.is_terminal:  # a log file: don't squeeze 12 columns into 80
-            console = Console(width=160)
+        if not console.is_terminal:  # a log file: don't squeeze 14 columns into 80
+            console = Console(width=180)
     paper = has_paper(frame)
     bold = bold_mask(frame).join(bold_mask(frame, "paper_")) if paper else bold_mask(frame)
     table = Table(title=f"{spec.name}: {escape(text.caption if text else spec.caption)}", title_justify="left")
     table.add_column("Name", no_wrap=True)
     for head in MD_HEAD:
         table.add_column(head, justify="right", no_wrap=True)
-    table.add_column(MD_OURS[0], justify="right", no_wrap=True)
-    table.add_column(MD_OURS[1], no_wrap=True)
+    table.add_column(MD_OURS[0], justify="right", no_wrap=True, min_width=1)  # seeds: never squeezed away
+    table.add_column(MD_OURS[1], no_wrap=True, min_width=11)
     if paper:
         table.add_column("paper's AP", justify="right", style="dim", no_wrap=True)
         table.add_column("paper's ΔAP", justify="right", style="dim", no_wrap=True)

@@ -221,3 +221,25 @@ def test_compare_cli_end_to_end(store):
                       ("b=scales=3L", "no stored detections"), ("b=colour=red", "unknown field")):
         bad = subprocess.run([*cmd, "a=msfm=false", spec], cwd=cwd, capture_output=True, text=True, timeout=300)
         assert bad.returncode == 2 and why in bad.stderr.splitlines()[0], bad.stderr
+
+
+def test_sweeps_decide_on_the_same_evidence_the_table_shows(store, table2):
+    """``table_evidence`` + ``stats`` give the sweeps exactly the verdicts the table prints."""
+    from analysis.records import load_records
+    from analysis.significance import table_evidence
+    from analysis.spec import load_specs
+    from stats.policy import assess, next_seeds
+
+    root, _ = store
+    spec = load_specs()["table2"]
+    evidence = table_evidence(spec, load_records(root / "results").frame, resamples=B, seed=0)
+    rows = table2[0].drop_duplicates("variant").set_index("variant")
+    three_s = rows.index[rows["name"] == "3S"][0]
+    assert evidence.rows[three_s].n == 2 and evidence.rows[three_s].replicates.shape == (B,)
+    a = assess(evidence, 0.2)
+    for key, st in a.rows.items():
+        if st.interval is not None:
+            assert st.verdict == rows.loc[key, "verdict"] and st.interval.lo == pytest.approx(rows.loc[key, "delta_AP_lo"])
+    step = next_seeds(evidence, 0.2)
+    assert set(step.launch) | set(step.held) == set(evidence.rows)  # every row is either launched or says why not
+    assert not any(evidence.rows[k].n >= 5 for k in step.launch)
