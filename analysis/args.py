@@ -5,12 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from stats.verdicts import DEFAULT_MAX_SEEDS
+
 ALLOWED = ("results_dir", "sweep", "out_dir", "dataset", "paper", "plots", "wandb", "pdf",
-           "bootstrap", "bootstrap_seed", "resolve")
+           "bootstrap", "bootstrap_seed", "resolve", "seed_sigma", "max_seeds")
 USAGE = (
     "usage: python -m analysis.tables results_dir=PATH [+sweep=NAME] [out_dir=PATH] "
     "[dataset=NAME] [paper=true|false] [plots=true|false] [wandb=true|false] [pdf=true|false] "
-    "[bootstrap=1000 (resamples, 0: off)] [bootstrap_seed=0] [resolve=0.2 (AP)]"
+    "[bootstrap=1000 (resamples, 0: off)] [bootstrap_seed=0] [resolve=0.2 (AP)] "
+    "[seed_sigma=auto|unknown|AP (prior std of AP over seeds)] [max_seeds=5 (looks the intervals allow for)]"
 )
 _TRUE, _FALSE = ("true", "yes", "1", "on"), ("false", "no", "0", "off")
 
@@ -33,7 +36,11 @@ class Options:
     pdf: bool = False  # also compile each table with pdflatex (when installed)
     bootstrap: int = 1000  # resamples B of the val images for every CI; 0 turns CIs off
     bootstrap_seed: int = 0  # seeds the resampling: same seed, same CIs
-    resolve: float = 0.2  # the Delta AP the "seeds needed" line is computed for
+    resolve: float = 0.2  # AP: "within +-resolve" verdicts and the "seeds needed" line
+    # prior sigma_seed (AP): "auto" = stats.intervals.default_prior of the runs' dataset and
+    # schedule (0.15 on COCO 1x/2x_ms, unknown elsewhere); None = unknown (the table's replicates only)
+    seed_sigma: float | str | None = "auto"
+    max_seeds: int = DEFAULT_MAX_SEEDS  # looks the intervals are corrected for (as sweeps.run's); 1: plain 95%
 
 
 def _bool(key: str, value: str) -> bool:
@@ -75,6 +82,20 @@ def key_values(argv: list[str], allowed: tuple[str, ...], required: tuple[str, .
     return values
 
 
+def _seed_sigma(value: str) -> float | str | None:
+    if value.lower() in ("auto", ""):
+        return "auto"
+    if value.lower() in ("unknown", "none", "null"):
+        return None
+    try:
+        number = float(value)
+    except ValueError:
+        number = -1.0
+    if not 0 <= number < float("inf"):
+        raise UsageError(f"seed_sigma={value!r}: expected auto, unknown or a number >= 0 (AP points)")
+    return number
+
+
 def parse_args(argv: list[str], sweeps: tuple[str, ...] = ()) -> Options:
     """Parse ``key=value`` arguments; unknown keys or sweep names raise ``UsageError``."""
     values = key_values(argv, ALLOWED)
@@ -90,5 +111,7 @@ def parse_args(argv: list[str], sweeps: tuple[str, ...] = ()) -> Options:
         dataset=values.get("dataset") or None,
         **{k: _bool(k, values[k]) for k in ("paper", "plots", "wandb", "pdf") if k in values},
         **{k: _number(k, values[k], kind, low) for k, kind, low in
-           (("bootstrap", int, 0), ("bootstrap_seed", int, 0), ("resolve", float, 0.0)) if k in values},
+           (("bootstrap", int, 0), ("bootstrap_seed", int, 0), ("resolve", float, 0.0), ("max_seeds", int, 1))
+           if k in values},
+        **({"seed_sigma": _seed_sigma(values["seed_sigma"])} if "seed_sigma" in values else {}),
     )

@@ -2,8 +2,9 @@
 
 The caption names the dataset and schedule our runs actually used (from the records), labels
 the paper's columns as the paper's, and on synthetic data or the smoke schedule says plainly
-that the table is a pipeline check. The footnote states the bootstrap (B, method, images,
-seeds), the table's noise floor and how many seeds would resolve a Delta of ``resolve`` AP.
+that the table is a pipeline check. The footnote states the interval (level, B, images, seeds),
+where its training-noise term came from (the table's replicates, a prior, or unknown), what the
+verdicts mean, the table's noise floor and how many seeds would resolve a Delta of ``resolve`` AP.
 """
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import pandas as pd
 
 from analysis.significance import Evidence
 from analysis.spec import TableSpec
+from stats.intervals import PRIOR_SEED_SIGMA
 
 PAPER_DATASET = "coco"
 PIPELINE_SCHEDULES = ("smoke",)  # minutes on a CPU: proves the pipeline, not the method
@@ -53,26 +55,59 @@ def table_text(spec: TableSpec, frame: pd.DataFrame, ev: Evidence | None) -> Tab
 def footnote(ev: Evidence) -> list[str]:
     """Plain-text footnote sentences (renderers add their own marks and escaping)."""
     lines = []
+    level = (f"{ev.level:.0%}" if ev.max_seeds == 1 else
+             f"{ev.level:.0%} (95% over up to max_seeds={ev.max_seeds} looks, Bonferroni)") if ev.level else "95%"
+    r = f"{ev.resolve:g}"
     if ev.images:
         seeds = f"{ev.seeds[0]}" if ev.seeds[0] == ev.seeds[1] else f"{ev.seeds[0]}-{ev.seeds[1]}"
-        only = " (one seed per row: the CI covers val-set noise only)" if ev.seeds[1] == 1 else ""
-        lines.append(f"Delta AP vs. the baseline with its 95% CI: paired bootstrap over the {ev.images} "
-                     f"val images, seeds resampled too where a row has several; B = {ev.resamples}, "
-                     f"{seeds} seed(s) per row{only}. DAGGER: the CI excludes 0; GREY: it does not.")
+        lines.append(f"Delta AP vs. the baseline with its {level} interval: paired bootstrap variance over the "
+                     f"{ev.images} val images (B = {ev.resamples}) plus training noise σ_seed² (1/n + 1/n_base), "
+                     f"Student-t; {seeds} seed(s) per row (column n). DAGGER: better or worse (the interval "
+                     f"excludes 0); GREY: no such claim.")
+    lines.append(_training_noise(ev))
+    if ev.images:
+        lines.append(f"Verdict: within ±{r}: the interval lies inside ±{r} AP; unresolved: neither yet; below "
+                     f"floor: the val images' noise alone is wider than ±{r} and covers Delta AP, so no number of "
+                     f"seeds resolves it; no claim: σ_seed unknown. Best: a part's top row whose interval "
+                     f"against every other row excludes 0; otherwise the rows not shown worse are tied for best.")
         if ev.noise_floor is not None:
-            lines.append(f"Noise floor: {ev.noise_floor:.1f} AP (median half-width of the Delta AP CIs; "
-                         f"a smaller |Delta AP| is not resolved by this val set).")
-    if ev.sigma_seed is None:
-        lines.append(f"Seeds needed to resolve Delta AP = {ev.resolve:g}: unknown until a row has >= 2 seeds.")
-    elif ev.seeds_for_resolve is None:
-        lines.append(f"Delta AP = {ev.resolve:g} is below this val set's own noise (std "
-                     f"{ev.sigma_images:.2f} AP): no number of seeds resolves it; use more val images.")
-    elif ev.sigma_images is None:
-        lines.append(f"Seeds needed to resolve Delta AP = {ev.resolve:g}: at least {ev.seeds_for_resolve} per "
-                     f"row (seed std {ev.sigma_seed:.2f} AP; val-set noise unknown without stored detections).")
-    else:
-        lines.append(f"Seeds needed to resolve Delta AP = {ev.resolve:g}: {ev.seeds_for_resolve} per row "
-                     f"(seed std {ev.sigma_seed:.2f} AP, val-set std {ev.sigma_images:.2f} AP).")
+            lines.append(f"Noise floor: {ev.noise_floor:.1f} AP (median half-width of the Delta AP intervals; "
+                         f"a smaller |Delta AP| is not resolved here).")
+    lines.append(_seeds_needed(ev, r))
     if ev.problems:
         lines.append("No CI where: " + "; ".join(ev.problems) + ".")
     return lines
+
+
+def _training_noise(ev: Evidence) -> str:
+    if ev.noise is None or not ev.noise.known:
+        return ("Training noise: unknown (no row has 2 seeds, and no seed_sigma= prior for this dataset and "
+                "schedule): intervals cover val-image noise only, so no row gets a claim; add seeds or pass "
+                "seed_sigma=.")
+    where = ""
+    if "prior" in ev.noise.source:
+        where = (" (the published run-to-run spread on COCO, docs/statistics.md)" if ev.prior == PRIOR_SEED_SIGMA
+                 else " (as given)")
+    return f"Training noise: σ_seed = {ev.noise.sigma:.2f} AP from {ev.noise.source}{where}."
+
+
+def _seeds_needed(ev: Evidence, r: str) -> str:
+    line = _seeds_line(ev, r)
+    n = ev.seeds_for_resolve
+    if n is not None and n > ev.max_seeds:
+        line = line[:-1] + f"; more than max_seeds={ev.max_seeds}, so such a Delta AP stays unresolved."
+    return line
+
+
+def _seeds_line(ev: Evidence, r: str) -> str:
+    head = f"Seeds needed to resolve Delta AP = {r}"
+    if ev.noise is None or not ev.noise.known:
+        return f"{head}: unknown until a row has >= 2 seeds or seed_sigma= is given."
+    sigma = f"σ_seed {ev.noise.sigma:.2f} AP"
+    if ev.sigma_images is None:
+        n = "more than 100" if ev.seeds_for_resolve is None else f"at least {ev.seeds_for_resolve}"
+        return f"{head}: {n} per row ({sigma}; val-set noise unknown without stored detections)."
+    if ev.seeds_for_resolve is None:
+        return (f"{head}: none -- it is within this val set's own noise (std {ev.sigma_images:.2f} AP), "
+                f"or needs more than 100 seeds; use more val images.")
+    return f"{head}: {ev.seeds_for_resolve} per row ({sigma}, val-set std {ev.sigma_images:.2f} AP)."

@@ -13,7 +13,8 @@ _STATE = {v: k for k, v in _RANK.items()}
 NOT_EVALUABLE = "not evaluable"
 # filled by analysis.significance where runs kept their detections; missing (—) otherwise
 CI_COLUMNS = (*(f"{c}_{e}" for c in COLUMNS for e in ("lo", "hi")), "delta_AP_lo", "delta_AP_hi",
-              "delta_AP_p", "significant")
+              "delta_AP_p", "significant", "verdict", "best", "delta_AP_source")
+TEXT_COLUMNS = ("significant", "verdict", "best", "delta_AP_source")  # object columns, None when missing
 
 
 def summarize(frame: pd.DataFrame, metric: str) -> pd.DataFrame:
@@ -125,5 +126,5 @@ def empty_columns(table: pd.DataFrame) -> pd.DataFrame:
     """Add the CI columns (all missing) so every table has the same schema."""
     for col in CI_COLUMNS:
         if col not in table:
-            table[col] = pd.Series([None] * len(table), dtype=object) if col == "significant" else float("nan")
+            table[col] = pd.Series([None] * len(table), dtype=object) if col in TEXT_COLUMNS else float("nan")
     return table

@@ -7,7 +7,7 @@ import re
 import pandas as pd
 
 from analysis.captions import TableText
-from analysis.render import MD_HEAD, bold_mask, cells, has_paper, significance
+from analysis.render import MD_HEAD, MD_OURS, bold_mask, cells, has_paper, significance, verdict_cells
 from analysis.spec import TableSpec
 
 _BOLD = re.compile(r"\*\*(.+?)\*\*")
@@ -15,21 +15,24 @@ _BOLD = re.compile(r"\*\*(.+?)\*\*")
 
 def print_table(spec: TableSpec, frame: pd.DataFrame, console=None, text: TableText | None = None) -> None:
     """Render one table as a rich Table (parts as sections, best values bold green; a Delta AP
-    whose CI excludes 0 with a dagger, one whose CI does not dimmed), caption and footnote."""
+    that is better or worse with a dagger, one that is not dimmed; seeds ``n`` and the verdict
+    after it), caption and footnote."""
     from rich.console import Console
     from rich.markup import escape
     from rich.table import Table
 
     if console is None:
         console = Console()
-        if not console.is_terminal:  # a log file: don't squeeze 12 columns into 80
-            console = Console(width=160)
+        if not console.is_terminal:  # a log file: don't squeeze 14 columns into 80
+            console = Console(width=180)
     paper = has_paper(frame)
     bold = bold_mask(frame).join(bold_mask(frame, "paper_")) if paper else bold_mask(frame)
     table = Table(title=f"{spec.name}: {escape(text.caption if text else spec.caption)}", title_justify="left")
     table.add_column("Name", no_wrap=True)
     for head in MD_HEAD:
         table.add_column(head, justify="right", no_wrap=True)
+    table.add_column(MD_OURS[0], justify="right", no_wrap=True, min_width=1)  # seeds: never squeezed away
+    table.add_column(MD_OURS[1], no_wrap=True, min_width=11)
     if paper:
         table.add_column("paper's AP", justify="right", style="dim", no_wrap=True)
         table.add_column("paper's ΔAP", justify="right", style="dim", no_wrap=True)
@@ -39,7 +42,7 @@ def print_table(spec: TableSpec, frame: pd.DataFrame, console=None, text: TableT
             table.add_section()
             table.add_row(f"[italic]{escape(part)}[/italic]")
         for idx, row in rows.iterrows():
-            vals = cells(row, bold.loc[idx], "", "md")
+            vals = cells(row, bold.loc[idx], "", "md") + [escape(v) for v in verdict_cells(row, "md")]
             if paper:
                 theirs = cells(row, bold.loc[idx], "paper_", "md")
                 vals += [theirs[0], theirs[-1]]

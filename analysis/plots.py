@@ -1,5 +1,9 @@
 """Figures per sweep (AP vs #Param with the Pareto front, AP by object size) and Table 4's
-baseline-vs-MSFM bars; each saved as PNG and PDF. matplotlib is imported lazily (Agg)."""
+baseline-vs-MSFM bars; each saved as PNG and PDF. matplotlib is imported lazily (Agg).
+
+AP vs #Param draws each row's Delta AP interval against the baseline (the table's interval:
+val images and training seeds) as an error bar at the row's AP. A figure made from a pipeline
+check (synthetic data, smoke schedule) carries the same notice as its table."""
 
 from __future__ import annotations
 
@@ -39,15 +43,34 @@ def _save(fig, out_dir: Path, stem: str) -> list[Path]:
     return paths
 
 
-def plot_ap_vs_params(rows: pd.DataFrame, title: str, out_dir: Path, stem: str) -> list[Path]:
-    """Scatter AP against #Param, Pareto-optimal variants ringed and joined by a step line."""
-    fig = ap_vs_params_figure(rows, title)
+PIPELINE_NOTICE = "PIPELINE CHECK -- not evidence about MSFM (synthetic data and/or smoke schedule)"
+
+
+def _notice(fig, notice: str | None) -> None:
+    if notice:
+        fig.text(0.5, 0.995, notice, ha="center", va="top", color="tab:red", fontsize=8, weight="bold")
+
+
+def plot_ap_vs_params(rows: pd.DataFrame, title: str, out_dir: Path, stem: str, notice: str | None = None) -> list[Path]:
+    """Scatter AP against #Param with each row's Delta AP interval as an error bar, Pareto-optimal
+    variants ringed and joined by a step line; ``notice`` (a pipeline check) printed on top."""
+    fig = ap_vs_params_figure(rows, title, notice)
     return _save(fig, out_dir, stem) if fig is not None else []
 
 
-def ap_vs_params_figure(rows: pd.DataFrame, title: str):
+def delta_bars(rows: pd.DataFrame):
+    """(below, above) extents of each row's Delta AP interval around its point (0 without one),
+    or None when the frame has no intervals."""
+    if not {"delta_AP", "delta_AP_lo", "delta_AP_hi"} <= set(rows.columns):
+        return None
+    below = (rows["delta_AP"] - rows["delta_AP_lo"]).astype(float).fillna(0).clip(lower=0)
+    above = (rows["delta_AP_hi"] - rows["delta_AP"]).astype(float).fillna(0).clip(lower=0)
+    return (below.tolist(), above.tolist()) if (below + above).gt(0).any() else None
+
+
+def ap_vs_params_figure(rows: pd.DataFrame, title: str, notice: str | None = None):
     """The AP-vs-#Param figure (None without data): every point labelled, no label cut off,
-    hidden under the legend or on another label."""
+    hidden under the legend, on another label or on an error bar."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
@@ -59,6 +82,10 @@ def ap_vs_params_figure(rows: pd.DataFrame, title: str):
     fig = Figure(figsize=(6, 4.5))
     FigureCanvasAgg(fig)  # a renderer, to measure the labels
     ax = fig.add_subplot()
+    bars = delta_bars(rows)
+    if bars is not None:
+        ax.errorbar(params, ap, yerr=bars, fmt="none", ecolor="tab:blue", alpha=0.5, capsize=3, lw=1, zorder=1,
+                    label="interval of ΔAP vs baseline")
     ax.scatter(params, ap, color="tab:blue", zorder=2, label="variant")
     fx, fy = [params[i] for i in front], [ap[i] for i in front]
     ax.step(fx, fy, where="post", color="tab:red", lw=1, zorder=1)
@@ -67,8 +94,10 @@ def ap_vs_params_figure(rows: pd.DataFrame, title: str):
     ax.grid(alpha=0.3)
     ax.margins(x=0.15, y=0.15)  # room for the labels of the outermost points
     # the legend sits under the axes, so it can cover no point and no label
-    ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=2, frameon=False)
-    place_labels(ax, params, ap, rows["label"].tolist())
+    ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=3, frameon=False)
+    spans = [(x, y - b, y + a) for x, y, b, a in zip(params, ap, *bars)] if bars is not None else []
+    place_labels(ax, params, ap, rows["label"].tolist(), spans=spans)
+    _notice(fig, notice)
     return fig
 
 
@@ -78,17 +107,20 @@ _OFFSETS = [(6, 5, "left", "bottom"), (-6, 5, "right", "bottom"), (6, -5, "left"
             (9, 0, "left", "center"), (-9, 0, "right", "center")]
 
 
-def place_labels(ax, xs: list, ys: list, labels: list, pad: float = 4.0) -> list:
+def place_labels(ax, xs: list, ys: list, labels: list, pad: float = 4.0, spans: list = ()) -> list:
     """Annotate each point with its label at the first offset where the label stays inside
-    the axes and keeps ``pad`` pixels from every marker and every label placed before (the
-    least crowded offset otherwise)."""
+    the axes and keeps ``pad`` pixels from every marker, error bar (``spans``: (x, y_lo, y_hi))
+    and label placed before (the least crowded offset otherwise)."""
     from matplotlib.transforms import Bbox
 
     renderer = ax.figure.canvas.get_renderer()
     inside = ax.get_window_extent(renderer)
-    radius = 7.0  # px: the Pareto ring around a marker
+    radius, cap = 7.0, 3.0  # px: the Pareto ring around a marker, half an error bar's cap
     markers = [Bbox.from_extents(px - radius, py - radius, px + radius, py + radius)
                for px, py in (ax.transData.transform((x, y)) for x, y in zip(xs, ys))]
+    for x, lo, hi in spans:
+        (px, p0), (_, p1) = ax.transData.transform([(x, lo), (x, hi)])
+        markers.append(Bbox.from_extents(px - cap, p0, px + cap, p1))
     placed, texts = [], []
     for i in sorted(range(len(xs)), key=lambda k: (xs[k], ys[k])):
         best = None
@@ -97,8 +129,9 @@ def place_labels(ax, xs: list, ys: list, labels: list, pad: float = 4.0) -> list
                                xytext=(dx, dy), ha=ha, va=va, fontsize=7)
             box = text.get_window_extent(renderer)
             near = box.expanded(1, 1).padded(pad)
+            own_bar = len(xs) + i  # its own error bar: only the label itself may not cover it
             cost = sum(near.overlaps(b) for b in placed) + sum(
-                near.overlaps(m) for j, m in enumerate(markers) if j != i)
+                (box if j == own_bar else near).overlaps(m) for j, m in enumerate(markers) if j != i)
             cost += 10 * (box.x0 < inside.x0 or box.x1 > inside.x1 or box.y0 < inside.y0
                           or box.y1 > inside.y1)
             if best is None or cost < best[0]:
@@ -114,7 +147,7 @@ def place_labels(ax, xs: list, ys: list, labels: list, pad: float = 4.0) -> list
     return texts
 
 
-def plot_sizes(rows: pd.DataFrame, title: str, out_dir: Path, stem: str) -> list[Path]:
+def plot_sizes(rows: pd.DataFrame, title: str, out_dir: Path, stem: str, notice: str | None = None) -> list[Path]:
     """Grouped bars of APs / APm / APl per variant (std over seeds as error bars)."""
     from matplotlib.figure import Figure
 
@@ -131,10 +164,12 @@ def plot_sizes(rows: pd.DataFrame, title: str, out_dir: Path, stem: str) -> list
     ax.set(ylabel="AP", title=title)
     ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0))
     ax.grid(axis="y", alpha=0.3)
+    _notice(fig, notice)
     return _save(fig, out_dir, stem)
 
 
-def plot_frameworks(frame: pd.DataFrame, out_dir: Path, stem: str = "table4_baseline_vs_msfm") -> list[Path]:
+def plot_frameworks(frame: pd.DataFrame, out_dir: Path, stem: str = "table4_baseline_vs_msfm",
+                    notice: str | None = None) -> list[Path]:
     """Table 4: AP of each detector without and with MSFM*, side by side."""
     from matplotlib.figure import Figure
 
@@ -154,12 +189,14 @@ def plot_frameworks(frame: pd.DataFrame, out_dir: Path, stem: str = "table4_base
     ax.set(ylabel="AP (bbox)", title="Table 4: detectors without / with MSFM* (labels: gain in AP)")
     ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0))
     ax.grid(axis="y", alpha=0.3)
+    _notice(fig, notice)
     return _save(fig, out_dir, stem)
 
 
 def make_plots(specs: dict[str, TableSpec], tables: dict[str, pd.DataFrame], sweeps: list[str],
-               out_dir: Path) -> list[Path]:
-    """All figures for ``sweeps`` (first table of each sweep) into ``out_dir``; returns the files."""
+               out_dir: Path, pipeline: set[str] = frozenset()) -> list[Path]:
+    """All figures for ``sweeps`` (first table of each sweep) into ``out_dir``; returns the files.
+    ``pipeline``: names of the tables that are pipeline checks (their figures say so)."""
     paths: list[Path] = []
     for sweep in sweeps:
         name = next((n for n, s in specs.items() if sweep in s.sweeps and n in tables), None)
@@ -169,8 +206,9 @@ def make_plots(specs: dict[str, TableSpec], tables: dict[str, pd.DataFrame], swe
         if rows.empty:
             log.info("no finished records for sweep %s: no plots", sweep)
             continue
-        paths += plot_ap_vs_params(rows, f"{sweep} ({name}): AP vs #Param", out_dir, f"{sweep}_ap_vs_params")
-        paths += plot_sizes(rows, f"{sweep} ({name}): AP by object size", out_dir, f"{sweep}_ap_by_size")
+        notice = PIPELINE_NOTICE if name in pipeline else None
+        paths += plot_ap_vs_params(rows, f"{sweep} ({name}): AP vs #Param", out_dir, f"{sweep}_ap_vs_params", notice)
+        paths += plot_sizes(rows, f"{sweep} ({name}): AP by object size", out_dir, f"{sweep}_ap_by_size", notice)
     if "table4" in tables:
-        paths += plot_frameworks(tables["table4"], out_dir)
+        paths += plot_frameworks(tables["table4"], out_dir, notice=PIPELINE_NOTICE if "table4" in pipeline else None)
     return paths

@@ -1,16 +1,15 @@
-"""Bootstrap arithmetic on replicate metrics: seed resampling, percentile CIs, p-values, seeds needed.
+"""Bootstrap arithmetic on replicate metrics: seed resampling, percentile CIs, p-values.
 
 Replicates are arrays (metrics, B): column b is the metric under the b-th resample of the val
 images. The same image resample is used for every variant of a table (paired); seeds are
-resampled on top (hierarchical) where a row has several runs.
+resampled on top (hierarchical) where a row has several runs. The Delta AP intervals that
+decide verdicts, and the seeds a Delta needs, live in ``stats`` (docs/statistics.md).
 """
 from __future__ import annotations
 
 import math
 
 import numpy as np
-
-Z95 = 1.959963984540054  # two-sided 95% normal quantile
 
 
 def seed_mean(per_seed: list[np.ndarray], rng: np.random.Generator) -> np.ndarray:
@@ -45,17 +44,3 @@ def two_sided_p(delta: np.ndarray) -> float:
         return math.nan
     tail = min((d <= 0).sum(), (d >= 0).sum())
     return float(min(1.0, max(2 * tail, 1) / len(d)))
-
-
-def seeds_needed(delta: float, sigma_seed: float, sigma_images: float, z: float = Z95) -> int | None:
-    """Seeds per row so that the 95% CI half-width of a Delta between two rows is below ``delta``.
-
-    Delta of two n-seed means on the same val set: Var = 2 sigma_seed^2 / n + sigma_images^2
-    (the val-set part is shared by all seeds, so it does not shrink with n). Solving
-    z * sqrt(Var) < delta gives n > 2 z^2 sigma_seed^2 / (delta^2 - z^2 sigma_images^2).
-    Returns None when ``delta`` is within the val set's own noise (no n is enough).
-    """
-    room = delta ** 2 - (z * sigma_images) ** 2
-    if room <= 0:
-        return None
-    return max(1, math.ceil(2 * z ** 2 * sigma_seed ** 2 / room))

@@ -1,23 +1,28 @@
-"""Confidence intervals for a table: each row's APs and its Delta AP against the table's baseline.
+"""Intervals for a table: each row's APs, and its Delta AP against the baseline with a verdict.
 
 Per finished run with stored detections: match once (``matching``), then COCO AP under B
 resamples of the val images (``bootstrap``), the same resamples for every run of the table
-(paired). A row's replicate = the mean over a resample of its seeds (hierarchical where it has
-several). Rows whose runs lack detections, or whose ground truth is gone, get no CI (shown as
-—) and the reason is kept in the table's ``Evidence``.
+(paired). A row's replicate = the mean over its seeds of AP in a resample. The row's own AP
+CIs resample seeds on top (hierarchical). Its Delta AP interval, verdict and part's best option
+come from ``stats`` (``stats.policy.assess``): paired val-image variance plus the seed variance
+sigma_seed^2 (1/n + 1/n_base), sigma_seed from the table's replicate rows and/or a prior, the
+very evidence ``sweeps.run`` decides seeds on (``table_evidence``). Rows whose runs lack
+detections, or whose ground truth is gone, get no interval (shown as —) and the reason is kept
+in the table's ``Evidence``.
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
 from analysis.replicates import replicates
-from analysis.resampling import percentile_ci, seed_mean, seeds_needed, two_sided_p
+from analysis.resampling import percentile_ci, seed_mean
 from analysis.spec import COLUMNS, TableSpec, match_key
-
+from stats.intervals import SeedNoise
+from stats.policy import RowEvidence, TableEvidence, assess, seeds_to_resolve
+from stats.verdicts import BETTER, DEFAULT_MAX_SEEDS, WORSE, Best
 
 
 @dataclass
@@ -28,38 +33,106 @@ class Evidence:
     seed: int
     images: int | None = None
     seeds: tuple[int, int] = (0, 0)  # fewest and most runs in a row with a CI
-    noise_floor: float | None = None  # median half-width of the Delta AP CIs (AP points)
-    resolve: float = 0.2  # the Delta (AP) that ``seeds_for_resolve`` is computed for
+    noise_floor: float | None = None  # median half-width of the Delta AP intervals (AP points)
+    resolve: float = 0.2  # AP: verdicts' "within +-resolve", and what ``seeds_for_resolve`` is for
     seeds_for_resolve: int | None = None
-    sigma_seed: float | None = None  # pooled std of AP over seeds
+    sigma_seed: float | None = None  # std of AP over seeds used by the intervals (None: unknown)
     sigma_images: float | None = None  # std of Delta AP over image resamples (median over rows)
+    noise: SeedNoise | None = None  # sigma_seed with its df and source
+    prior: float | None = None  # the prior sigma_seed the table was given (None: none)
+    max_seeds: int = DEFAULT_MAX_SEEDS  # looks the intervals are Bonferroni-corrected for
+    level: float | None = None  # each interval's level
+    verdicts: dict[str, int] = field(default_factory=dict)  # verdict -> rows
+    best: dict[str, Best] = field(default_factory=dict)  # part -> its best option
     problems: list[str] = field(default_factory=list)
+
+
+def _done(frame: pd.DataFrame, match_: str, metric: str) -> pd.DataFrame:
+    """A variant's finished runs with this metric, one per seed (the latest record of a seed)."""
+    done = frame[(frame["match"] == match_) & (frame["status"] == "finished") & frame[f"{metric}_AP"].notna()].copy()
+    done["run"] = done["seed"].astype(str).where(done["seed"].notna(), "key:" + done["key"])
+    return done.sort_values("updated").drop_duplicates("run", keep="last")
 
 
 def _runs(frame: pd.DataFrame, match_: str, metric: str) -> list:
     """Artifact paths (None where a run has none) of a variant's finished runs, one per seed."""
-    done = frame[(frame["match"] == match_) & (frame["status"] == "finished") & frame[f"{metric}_AP"].notna()].copy()
-    done["run"] = done["seed"].astype(str).where(done["seed"].notna(), "key:" + done["key"])
-    done = done.sort_values("updated").drop_duplicates("run", keep="last")
-    return list(done["detections"])
+    return list(_done(frame, match_, metric)["detections"])
+
+
+def _keys(spec: TableSpec) -> dict[str, str | None]:
+    """Every variant of the table (baselines included) -> its baseline's key (None: a baseline)."""
+    keys = {}
+    for part in spec.parts:
+        for r in part.rows:
+            keys.setdefault(match_key(False, r.detector, {}), None)
+            keys.setdefault(r.match, None if r.baseline else match_key(False, r.detector, {}))
+    return keys
 
 
 def add_intervals(spec: TableSpec, table: pd.DataFrame, frame: pd.DataFrame, resamples: int = 1000,
-                  seed: int = 0, resolve: float = 0.2) -> Evidence:
-    """Fill ``table``'s CI columns in place from the runs in the records ``frame``; return the evidence."""
-    ev = Evidence(resamples, seed, resolve=resolve)
-    ev.sigma_seed = _pooled_seed_std(table)
+                  seed: int = 0, resolve: float = 0.2, seed_sigma: float | None = None,
+                  max_seeds: int = DEFAULT_MAX_SEEDS) -> Evidence:
+    """Fill ``table``'s CI, verdict and best-option columns in place from the runs in the records
+    ``frame``; return the evidence. ``seed_sigma``: the prior sigma_seed (AP; None: none);
+    ``max_seeds``: the looks the intervals are corrected for (1: a plain 95% interval)."""
+    ev = Evidence(resamples, seed, resolve=resolve, prior=seed_sigma, max_seeds=max_seeds)
+    keys = _keys(spec)
+    seed_aps = {k: tuple(_done(frame, k, spec.metric)[f"{spec.metric}_AP"]) for k in keys}
+    reps, val_set = {}, None
     if resamples <= 0:
         ev.problems.append("bootstrap off (bootstrap=0)")
-        return _finish(ev)
+    else:
+        reps, val_set = _replicates(spec, frame, resamples, seed, ev, keys)
+    a = assess(_evidence(spec, keys, seed_aps, reps), resolve, max_seeds, seed_sigma)
+    ev.noise, ev.level, ev.best, ev.sigma_seed = a.noise, a.level, a.best, a.noise.sigma
+    missing, images_sd = 0, {}
+    for idx, row in table.iterrows():
+        if row["state"] != "finished":
+            continue
+        if row["variant"] not in reps:
+            missing += 1
+            continue
+        lo, hi = percentile_ci(reps[row["variant"]][0])
+        for i, c in enumerate(COLUMNS):
+            table.loc[idx, [f"{c}_lo", f"{c}_hi"]] = lo[i], hi[i]
+        _best_mark(table, idx, row, ev.best)
+        st = a.rows.get(row["variant"])
+        if st is None or st.interval is None:
+            continue
+        iv = st.interval
+        table.loc[idx, ["delta_AP_lo", "delta_AP_hi", "delta_AP_p"]] = iv.lo, iv.hi, iv.p
+        table.loc[idx, "significant"] = st.verdict in (BETTER, WORSE)
+        table.loc[idx, ["verdict", "delta_AP_source"]] = st.verdict, iv.source
+        images_sd[row["variant"]] = iv.image_sd
+    if missing:
+        ev.problems.append(f"{missing} row(s) without stored detections")
+    if reps:
+        runs = [len(seed_aps[k]) for k in reps]
+        ev.images, ev.seeds = val_set[0], (min(runs), max(runs))
+    unique = table.drop_duplicates("variant")  # a variant shown in several parts counts once
+    halves = ((unique["delta_AP_hi"] - unique["delta_AP_lo"]) / 2).dropna()
+    ev.noise_floor = float(halves.median()) if len(halves) else None
+    ev.sigma_images = float(np.median(list(images_sd.values()))) if images_sd else None
+    ev.verdicts = unique["verdict"].dropna().value_counts().to_dict()
+    return _finish(ev)
+
+
+def _best_mark(table: pd.DataFrame, idx, row: pd.Series, best: dict[str, Best]) -> None:
+    b = best.get(row["part"])
+    if b is not None and row["variant"] in b.rows:
+        table.loc[idx, "best"] = b.status
+
+
+def _replicates(spec: TableSpec, frame: pd.DataFrame, resamples: int, seed: int, ev: Evidence,
+                keys: dict) -> tuple[dict, tuple | None]:
+    """Per variant whose runs all kept detections on one val set: (its (6, B) AP replicates with
+    seeds resampled too, for its own CIs; (6, B) seed-mean replicates, for Deltas); that val set."""
     rng = np.random.default_rng(seed)
-    val_set, boots, runs_per_row, img_only = None, {}, [], {}
-    needed = {r["variant"] for _, r in table.iterrows() if r["state"] == "finished"}
-    needed |= {match_key(False, r.detector, {}) for p in spec.parts for r in p.rows}
-    runs = {v: _runs(frame, v, spec.metric) for v in sorted(needed)}
+    runs = {v: _runs(frame, v, spec.metric) for v in sorted(keys)}
     runs = {v: p for v, p in runs.items() if p and all(isinstance(x, str) for x in p)}
     computed = replicates([p for paths in runs.values() for p in paths], spec.metric, resamples, seed)
     by_path = dict(zip([p for paths in runs.values() for p in paths], computed))
+    out, val_set = {}, None
     for variant, paths in runs.items():
         reps = [by_path[p] for p in paths]
         errors = [r for r in reps if isinstance(r, Exception)]
@@ -71,58 +144,29 @@ def add_intervals(spec: TableSpec, table: pd.DataFrame, frame: pd.DataFrame, res
         if sets != {val_set}:
             ev.problems.append(f"{variant}: evaluated on a different val set")
             continue
-        per_seed = [r[2] for r in reps]
-        boots[variant] = (np.mean([p[:, 0] for p in per_seed], 0), seed_mean([p[:, 1:] for p in per_seed], rng))
-        img_only[variant] = np.mean([p[:, 1:] for p in per_seed], 0)
-        runs_per_row.append(len(paths))
-    missing = 0
-    for idx, row in table.iterrows():
-        if row["state"] != "finished":
-            continue
-        if row["variant"] not in boots:
-            missing += 1
-            continue
-        point, boot = boots[row["variant"]]
-        lo, hi = percentile_ci(boot)
-        for i, c in enumerate(COLUMNS):
-            table.loc[idx, [f"{c}_lo", f"{c}_hi"]] = lo[i], hi[i]
-        base = match_key(False, spec_detector(spec, row), {})
-        if row["baseline"] or base not in boots:
-            continue
-        delta = boot[0] - boots[base][1][0]
-        dlo, dhi = percentile_ci(delta)
-        table.loc[idx, ["delta_AP_lo", "delta_AP_hi", "delta_AP_p"]] = dlo, dhi, two_sided_p(delta)
-        table.loc[idx, "significant"] = bool(dlo > 0 or dhi < 0)
-        img_only[("delta", row["variant"])] = np.nanstd(img_only[row["variant"]][0] - img_only[base][0])
-    if missing:
-        ev.problems.append(f"{missing} row(s) without stored detections")
-    if boots:
-        ev.images, ev.seeds = val_set[0], (min(runs_per_row), max(runs_per_row))
-    unique = table.drop_duplicates("variant")  # a variant shown in several parts counts once
-    halves = ((unique["delta_AP_hi"] - unique["delta_AP_lo"]) / 2).dropna()
-    ev.noise_floor = float(halves.median()) if len(halves) else None
-    sig = [v for k, v in img_only.items() if isinstance(k, tuple)]
-    ev.sigma_images = float(np.median(sig)) if sig else None
-    return _finish(ev)
+        per_seed = [r[2][:, 1:] for r in reps]
+        out[variant] = (seed_mean(per_seed, rng), np.mean(per_seed, 0))
+    return out, val_set
 
 
-def spec_detector(spec: TableSpec, row: pd.Series) -> str:
-    """The detector of a table row (its baseline is that detector's msfm=false variant)."""
-    for part in spec.parts:
-        for r in part.rows:
-            if r.match == row["variant"]:
-                return r.detector
-    return spec.parts[0].rows[0].detector
+def _evidence(spec: TableSpec, keys: dict, seed_aps: dict, reps: dict) -> TableEvidence:
+    rows = {k: RowEvidence(k, seed_aps[k], reps[k][1][0] if k in reps else None, b) for k, b in keys.items()}
+    return TableEvidence(rows, {p.name: tuple(r.match for r in p.rows if not r.baseline) for p in spec.parts})
 
 
-def _pooled_seed_std(table: pd.DataFrame) -> float | None:
-    rows = table.drop_duplicates("variant")
-    rows = rows[(rows["n"] >= 2) & rows["AP_std"].notna()]
-    dof = (rows["n"] - 1).sum()
-    return float(math.sqrt(((rows["n"] - 1) * rows["AP_std"] ** 2).sum() / dof)) if dof else None
+def table_evidence(spec: TableSpec, frame: pd.DataFrame, resamples: int = 1000, seed: int = 0) -> TableEvidence:
+    """The evidence ``stats.policy`` decides on, for one table from the records ``frame``: every
+    variant's per-seed AP and, where all its runs kept detections, its seed-mean AP under B
+    paired val-image resamples (what ``sweeps.run`` / ``sweeps.plan`` pass to ``next_seeds``)."""
+    keys = _keys(spec)
+    seed_aps = {k: tuple(_done(frame, k, spec.metric)[f"{spec.metric}_AP"]) for k in keys}
+    reps = _replicates(spec, frame, resamples, seed, Evidence(resamples, seed), keys)[0] if resamples > 0 else {}
+    return _evidence(spec, keys, seed_aps, reps)
 
 
 def _finish(ev: Evidence) -> Evidence:
-    if ev.sigma_seed is not None:
-        ev.seeds_for_resolve = seeds_needed(ev.resolve, ev.sigma_seed, ev.sigma_images or 0.0)
+    """Seeds per row at which a Delta of ``resolve`` would be shown (None: not within 100)."""
+    if ev.noise is not None and ev.noise.known:
+        var = (ev.sigma_images or 0.0) ** 2
+        ev.seeds_for_resolve = seeds_to_resolve(ev.resolve, var, ev.noise, ev.resolve, ev.level, 100)
     return ev

@@ -11,7 +11,7 @@ from pathlib import Path
 import pandas as pd
 
 from analysis.args import USAGE, Options, UsageError, parse_args
-from analysis.captions import TableText, table_text
+from analysis.captions import TableText, our_setup, table_text
 from analysis.collect import build_tables
 from analysis.records import load_records, select_dataset
 from analysis.render import to_csv, to_markdown, to_standalone, to_tex
@@ -52,8 +52,11 @@ def run(opts: Options, console=None) -> dict[str, pd.DataFrame]:
         log.warning("no usable records in %s%s: every row is missing", opts.results_dir,
                     f" for dataset={opts.dataset}" if opts.dataset else "")
     tables = build_tables(chosen, frame, paper=opts.paper)
+    pipeline = set()
     for name, table in tables.items():
         text = table_text(chosen[name], frame, _intervals(chosen[name], table, frame, opts))
+        if text.pipeline_check:
+            pipeline.add(name)
         write_table(chosen[name], table, opts.out_dir, text)
         print_table(chosen[name], table, console, text)
         if opts.pdf:
@@ -63,7 +66,7 @@ def run(opts: Options, console=None) -> dict[str, pd.DataFrame]:
         from analysis.plots import make_plots
 
         sweeps = [opts.sweep] if opts.sweep else list(sweep_tables(specs))
-        plots = make_plots(chosen, tables, sweeps, opts.out_dir / "plots")
+        plots = make_plots(chosen, tables, sweeps, opts.out_dir / "plots", pipeline)
     if opts.wandb:
         from analysis.wandb_summary import log_summary
 
@@ -73,12 +76,26 @@ def run(opts: Options, console=None) -> dict[str, pd.DataFrame]:
 
 
 def _intervals(spec: TableSpec, table: pd.DataFrame, frame: pd.DataFrame, opts: Options):
-    """Fill the table's CI columns (bootstrap over stored detections); its Evidence."""
+    """Fill the table's CI and verdict columns (bootstrap over stored detections); its Evidence."""
     if opts.bootstrap > 0 and frame["detections"].notna().any():
         log.info("%s: bootstrap CIs (B=%d) from stored detections...", spec.name, opts.bootstrap)
     from analysis.significance import add_intervals
 
-    return add_intervals(spec, table, frame, opts.bootstrap, opts.bootstrap_seed, opts.resolve)
+    return add_intervals(spec, table, frame, opts.bootstrap, opts.bootstrap_seed, opts.resolve,
+                         seed_prior(spec, frame, opts.seed_sigma), opts.max_seeds)
+
+
+def seed_prior(spec: TableSpec, frame: pd.DataFrame, seed_sigma) -> float | None:
+    """The prior sigma_seed for ``spec``'s runs: ``seed_sigma`` as given, or for "auto" the
+    documented default of their dataset and schedule (None -- unknown -- for synthetic data, the
+    smoke/cpu schedules, or a mix the prior does not describe)."""
+    from stats.intervals import default_prior
+
+    if seed_sigma != "auto":
+        return seed_sigma
+    datasets, schedules = our_setup(spec, frame)
+    priors = {default_prior(d, s) for d in datasets for s in schedules}
+    return priors.pop() if len(priors) == 1 else None
 
 
 def _compile(standalone: Path) -> None:

@@ -15,7 +15,7 @@ import traceback
 
 BENCHMARKS = ("bench_plan", "bench_msfm_module", "bench_msfm_overhead", "bench_tables",
               "bench_coco_eval", "bench_cpu_schedule", "bench_submit", "bench_bootstrap",
-              "bench_search")
+              "bench_search", "bench_resolve")
 
 
 def _summary(name: str, r: dict) -> str:
@@ -50,6 +50,13 @@ def _summary(name: str, r: dict) -> str:
     if name == "bench_search":
         return (f"pruning: {r['epochs_saving']:.0%} fewer epochs, best AP {r['pruned']['best_ap']} vs "
                 f"{r['unpruned']['best_ap']} (delta 95% CI {r['noise']['ci95']}), goal met: {r['meets_goal']}")
+    if name == "bench_resolve":
+        m = r["settings"]["main"]
+        a, f3 = m["designs"]["adaptive"], m["designs"]["fixed_3"]
+        return (f"adaptive {a['seeds_per_variant']} seeds/variant, {r['adaptive_gpu_hours_vs_fixed_3']:.0%} of fixed-3's "
+                f"GPU-hours, wrong verdicts {a['wrong_verdict_rate']:.2%} vs {f3['wrong_verdict_rate']:.2%} (goal met: "
+                f"{r['adaptive_goal_met']}); one-seed false positives at Delta 0: "
+                f"{m['one_seed_false_positive_rate']['level_95']:.1%} (goal met: {r['false_positive_goal_met']})")
     return ", ".join(f"{k}={v}" for k, v in list(r.items())[:4])
 
 

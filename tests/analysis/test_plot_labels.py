@@ -27,3 +27,20 @@ def test_labels_are_inside_the_axes_apart_and_clear_of_the_legend(params, ap):
         assert not box.overlaps(legend)
     for (a, box_a), (b, box_b) in itertools.combinations(texts.items(), 2):
         assert not box_a.overlaps(box_b), (a, b)
+
+
+def test_rows_intervals_are_error_bars_and_a_pipeline_check_says_so():
+    from matplotlib.container import ErrorbarContainer
+
+    from analysis.plots import PIPELINE_NOTICE
+
+    rows = pd.DataFrame({"label": ["baseline", "3S", "5S"], "params_M": [41.5, 42.9, 43.1], "AP": [37.4, 38.8, 38.9],
+                         "delta_AP": [None, 1.4, 1.5], "delta_AP_lo": [None, 0.6, 1.1], "delta_AP_hi": [None, 2.2, 1.9]})
+    fig = ap_vs_params_figure(rows, "t", PIPELINE_NOTICE)
+    [ax] = fig.axes
+    [bars] = [c for c in ax.containers if isinstance(c, ErrorbarContainer)]
+    segments = bars.lines[2][0].get_segments()  # one vertical segment per row: baseline's has length 0
+    spans = sorted((round(s[0][1], 2), round(s[1][1], 2)) for s in segments)
+    assert spans == [(37.4, 37.4), (38.0, 39.6), (38.5, 39.3)]  # AP + (lo - Delta), AP + (hi - Delta)
+    assert any("PIPELINE CHECK" in t.get_text() for t in fig.texts)
+    assert not any("PIPELINE" in t.get_text() for t in ap_vs_params_figure(rows, "t").texts)

@@ -8,7 +8,7 @@ import pytest
 from analysis.args import parse_args
 from analysis.bootstrap import coco_ap, resample_weights
 from analysis.matching import match
-from analysis.resampling import percentile_ci, seeds_needed, two_sided_p
+from analysis.resampling import percentile_ci, two_sided_p
 from analysis.synthetic import make_record, write_record
 from analysis.synthetic_dets import make_detections, make_ground_truth
 from training.detections import write_artifact
@@ -86,6 +86,66 @@ def test_rendered_marks_caption_and_footnote(table2):
     assert "delta_AP_ci" in csv.splitlines()[0]
 
 
+def test_verdict_seeds_and_source_in_every_format(table2):
+    """Synthetic data has no prior: sigma_seed comes from 3S's two seeds (df = 1), and says so."""
+    table, out = table2
+    rows = table.set_index("name")
+    assert rows.loc["5S", "verdict"] == "better" and rows.loc["3S", "verdict"] in ("unresolved", "below floor")
+    assert rows.loc["5S", "delta_AP_source"] == "seeds (pooled, df=1)" and rows.loc["3S", "n"] == 2
+    md = (out / "table2.md").read_text()
+    line_5s = next(ln for ln in md.splitlines() if ln.startswith("| 5S |"))
+    assert "| 1 | better" in line_5s and "†" in line_5s
+    line_3s = next(ln for ln in md.splitlines() if ln.startswith("| 3S |"))
+    assert "| 2 | " in line_3s and "†" not in line_3s
+    assert "Training noise: σ_seed" in md and "from seeds (pooled, df=1)" in md
+    assert "99% (95% over up to max_seeds=5 looks" in md
+    tex = (out / "table2.tex").read_text()
+    assert "Verdict" in tex and "from seeds (pooled, df=1)" in tex and tex.isascii()
+    header, *lines = (out / "table2.csv").read_text().splitlines()
+    assert {"verdict", "best", "delta_AP_source"} <= set(header.split(","))
+    assert any(",better," in ln and "seeds (pooled" in ln for ln in lines)
+
+
+@pytest.fixture(scope="module")
+def one_seed(tmp_path_factory):
+    """Baseline and a clearly better 5S, one seed each, on synthetic data: sigma_seed unknown."""
+    root = tmp_path_factory.mktemp("one")
+    results = root / "results"
+    results.mkdir()
+    gt = make_ground_truth(150, 3, seed=5)
+    gt_path = root / "gt.json"
+    gt_path.write_text(json.dumps(gt))
+    add_run(results, gt_path, gt, 0.5, det_seed=1, msfm=False)
+    add_run(results, gt_path, gt, 0.95, det_seed=4, scales="5S")
+    return root
+
+
+def _one_seed_table(root, tmp_path, *extra):
+    from analysis.tables import run
+
+    opts = parse_args([f"results_dir={root / 'results'}", f"out_dir={tmp_path}", "plots=false", f"bootstrap={B}",
+                       "+sweep=scales", *extra])
+    return run(opts)["table2"].set_index("name"), (tmp_path / "table2.md").read_text()
+
+
+def test_unknown_seed_noise_gives_no_claim_and_says_why(one_seed, tmp_path):
+    rows, md = _one_seed_table(one_seed, tmp_path)
+    assert rows.loc["5S", "verdict"] == "no claim" and rows.loc["5S", "significant"] == False  # noqa: E712
+    assert rows.loc["5S", "delta_AP_source"] == "unknown"
+    line_5s = next(ln for ln in md.splitlines() if ln.startswith("| 5S |"))
+    assert "†" not in line_5s and "| 1 | no claim" in line_5s
+    assert "Training noise: unknown" in md and "no row gets a claim" in md
+
+
+def test_a_stated_prior_lets_one_seed_rows_claim(one_seed, tmp_path):
+    rows, md = _one_seed_table(one_seed, tmp_path, "seed_sigma=0.3", "max_seeds=1")
+    assert rows.loc["5S", "verdict"] == "better" and rows.loc["5S", "delta_AP_source"] == "prior seed_sigma=0.3"
+    assert "from prior seed_sigma=0.3" in md and "with its 95% interval" in md
+    wide = _one_seed_table(one_seed, tmp_path, "seed_sigma=40")[0]  # a huge seed spread swamps +30 AP
+    assert wide.loc["5S", "verdict"] != "better"
+    assert wide.loc["5S", "delta_AP_hi"] - wide.loc["5S", "delta_AP_lo"] > rows.loc["5S", "delta_AP_hi"] - rows.loc["5S", "delta_AP_lo"]
+
+
 def test_compiles_with_pdflatex(table2, tmp_path):
     import shutil
 
@@ -136,13 +196,10 @@ def test_ci_narrows_as_the_val_set_grows():
     assert widths[1] < 0.6 * widths[0], widths  # ~1/sqrt(8) in theory
 
 
-def test_p_value_and_seeds_needed_formulas():
+def test_p_value_formula():
     rng = np.random.default_rng(0)
     assert two_sided_p(rng.normal(0, 1, 999)) > 0.5
     assert two_sided_p(rng.normal(5, 1, 999)) == pytest.approx(1 / 999)
-    # 2 z^2 s^2 / (d^2 - z^2 si^2) with s = 0.2, si = 0.05, d = 0.2: 2*3.84*0.04/(0.04-0.0096) = 10.1
-    assert seeds_needed(0.2, 0.2, 0.05) == 11
-    assert seeds_needed(0.2, 0.2, 0.2) is None  # below the val set's own noise
 
 
 def test_compare_cli_end_to_end(store):
@@ -164,3 +221,25 @@ def test_compare_cli_end_to_end(store):
                       ("b=scales=3L", "no stored detections"), ("b=colour=red", "unknown field")):
         bad = subprocess.run([*cmd, "a=msfm=false", spec], cwd=cwd, capture_output=True, text=True, timeout=300)
         assert bad.returncode == 2 and why in bad.stderr.splitlines()[0], bad.stderr
+
+
+def test_sweeps_decide_on_the_same_evidence_the_table_shows(store, table2):
+    """``table_evidence`` + ``stats`` give the sweeps exactly the verdicts the table prints."""
+    from analysis.records import load_records
+    from analysis.significance import table_evidence
+    from analysis.spec import load_specs
+    from stats.policy import assess, next_seeds
+
+    root, _ = store
+    spec = load_specs()["table2"]
+    evidence = table_evidence(spec, load_records(root / "results").frame, resamples=B, seed=0)
+    rows = table2[0].drop_duplicates("variant").set_index("variant")
+    three_s = rows.index[rows["name"] == "3S"][0]
+    assert evidence.rows[three_s].n == 2 and evidence.rows[three_s].replicates.shape == (B,)
+    a = assess(evidence, 0.2)
+    for key, st in a.rows.items():
+        if st.interval is not None:
+            assert st.verdict == rows.loc[key, "verdict"] and st.interval.lo == pytest.approx(rows.loc[key, "delta_AP_lo"])
+    step = next_seeds(evidence, 0.2)
+    assert set(step.launch) | set(step.held) == set(evidence.rows)  # every row is either launched or says why not
+    assert not any(evidence.rows[k].n >= 5 for k in step.launch)
