@@ -29,6 +29,18 @@ class TableText:
     footnote: list[str] = field(default_factory=list)
 
 
+def option(name: str) -> str:
+    """The conf/ option a value-made name starts from: ``smoke[epochs=1]`` -> ``smoke``."""
+    return name.split("[", 1)[0]
+
+
+def in_words(schedules: list[str]) -> str:
+    """Schedules for a caption: ``smoke[epochs=1]`` -> ``smoke schedule (changed: epochs=1)``."""
+    changed = [f"{option(s)}: {s.split('[', 1)[1][:-1]}" for s in schedules if "[" in s]
+    names = "/".join(dict.fromkeys(option(s) for s in schedules)) or "unknown"
+    return f"{names} schedule" + (f" (changed: {'; '.join(changed)})" if changed else "")
+
+
 def our_setup(spec: TableSpec, frame: pd.DataFrame) -> tuple[list[str], list[str]]:
     """(datasets, schedules) of the finished runs behind the table's rows."""
     matches = {r.match for p in spec.parts for r in p.rows}
@@ -41,11 +53,12 @@ def our_setup(spec: TableSpec, frame: pd.DataFrame) -> tuple[list[str], list[str
 def table_text(spec: TableSpec, frame: pd.DataFrame, ev: Evidence | None) -> TableText:
     """Caption and footnote of ``spec`` built from the records ``frame`` it was made of."""
     datasets, schedules = our_setup(spec, frame)
-    pipeline = any(d != PAPER_DATASET for d in datasets) or any(s in PIPELINE_SCHEDULES for s in schedules)
+    pipeline = any(d != PAPER_DATASET for d in datasets) or \
+        any(option(s) in PIPELINE_SCHEDULES for s in schedules)
     if not datasets:
         ours = "Ours: no finished runs yet."
     else:
-        ours = f"Ours: {'/'.join(datasets)} dataset, {'/'.join(schedules) or 'unknown'} schedule"
+        ours = f"Ours: {'/'.join(datasets)} dataset, {in_words(schedules)}"
         ours += (" -- a PIPELINE CHECK, not evidence about MSFM: do not compare it with the paper."
                  if pipeline else ".")
     caption = f"{spec.caption} {ours} Paper columns: the paper's own results ({spec.paper_setup})."

@@ -77,12 +77,16 @@ def add_intervals(spec: TableSpec, table: pd.DataFrame, frame: pd.DataFrame, res
     ``max_seeds``: the looks the intervals are corrected for (1: a plain 95% interval)."""
     ev = Evidence(resamples, seed, resolve=resolve, prior=seed_sigma, max_seeds=max_seeds)
     keys = _keys(spec)
+    for variant in table["variant"]:  # rows that are no paper row (analysis.collect.extra_rows)
+        if variant not in keys and str(variant).startswith("msfm|"):
+            keys[variant] = match_key(False, str(variant).split("|")[1], {})
+            keys.setdefault(keys[variant], None)
     seed_aps = {k: tuple(_done(frame, k, spec.metric)[f"{spec.metric}_AP"]) for k in keys}
     reps, val_set = {}, None
     if resamples <= 0:
         ev.problems.append("bootstrap off (bootstrap=0)")
     else:
-        reps, val_set = _replicates(spec, frame, resamples, seed, ev, keys)
+        reps, val_set = _replicates(spec.metric, frame, resamples, seed, ev, keys)
     a = assess(_evidence(spec, keys, seed_aps, reps), resolve, max_seeds, seed_sigma)
     ev.noise, ev.level, ev.best, ev.sigma_seed = a.noise, a.level, a.best, a.noise.sigma
     missing, images_sd = 0, {}
@@ -123,14 +127,14 @@ def _best_mark(table: pd.DataFrame, idx, row: pd.Series, best: dict[str, Best]) 
         table.loc[idx, "best"] = b.status
 
 
-def _replicates(spec: TableSpec, frame: pd.DataFrame, resamples: int, seed: int, ev: Evidence,
+def _replicates(metric: str, frame: pd.DataFrame, resamples: int, seed: int, ev: Evidence,
                 keys: dict) -> tuple[dict, tuple | None]:
     """Per variant whose runs all kept detections on one val set: (its (6, B) AP replicates with
     seeds resampled too, for its own CIs; (6, B) seed-mean replicates, for Deltas); that val set."""
     rng = np.random.default_rng(seed)
-    runs = {v: _runs(frame, v, spec.metric) for v in sorted(keys)}
+    runs = {v: _runs(frame, v, metric) for v in sorted(keys)}
     runs = {v: p for v, p in runs.items() if p and all(isinstance(x, str) for x in p)}
-    computed = replicates([p for paths in runs.values() for p in paths], spec.metric, resamples, seed)
+    computed = replicates([p for paths in runs.values() for p in paths], metric, resamples, seed)
     by_path = dict(zip([p for paths in runs.values() for p in paths], computed))
     out, val_set = {}, None
     for variant, paths in runs.items():
@@ -160,8 +164,20 @@ def table_evidence(spec: TableSpec, frame: pd.DataFrame, resamples: int = 1000, 
     paired val-image resamples (what ``sweeps.run`` / ``sweeps.plan`` pass to ``next_seeds``)."""
     keys = _keys(spec)
     seed_aps = {k: tuple(_done(frame, k, spec.metric)[f"{spec.metric}_AP"]) for k in keys}
-    reps = _replicates(spec, frame, resamples, seed, Evidence(resamples, seed), keys)[0] if resamples > 0 else {}
+    reps = _replicates(spec.metric, frame, resamples, seed, Evidence(resamples, seed), keys)[0] if resamples > 0 else {}
     return _evidence(spec, keys, seed_aps, reps)
+
+
+def sweep_evidence(baselines: dict[str, str | None], frame: pd.DataFrame, metric: str = "bbox",
+                   resamples: int = 1000, seed: int = 0) -> TableEvidence:
+    """The evidence of one sweep's rows (row key -> its baseline's key, None for a baseline) as
+    one part, from the records ``frame``: what ``sweeps.replicate`` passes to ``next_seeds``."""
+    seed_aps = {k: tuple(_done(frame, k, metric)[f"{metric}_AP"]) for k in baselines}
+    reps = _replicates(metric, frame, resamples, seed, Evidence(resamples, seed), baselines)[0] \
+        if resamples > 0 else {}
+    rows = {k: RowEvidence(k, seed_aps[k], reps[k][1][0] if k in reps else None, b)
+            for k, b in baselines.items()}
+    return TableEvidence(rows, {"": tuple(k for k, b in baselines.items() if b)})
 
 
 def _finish(ev: Evidence) -> Evidence:

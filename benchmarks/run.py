@@ -15,7 +15,7 @@ import traceback
 
 BENCHMARKS = ("bench_plan", "bench_msfm_module", "bench_msfm_overhead", "bench_tables",
               "bench_coco_eval", "bench_cpu_schedule", "bench_submit", "bench_bootstrap",
-              "bench_search", "bench_resolve")
+              "bench_search", "bench_resolve", "bench_pairing")
 
 
 def _summary(name: str, r: dict) -> str:
@@ -57,6 +57,9 @@ def _summary(name: str, r: dict) -> str:
                 f"GPU-hours, wrong verdicts {a['wrong_verdict_rate']:.2%} vs {f3['wrong_verdict_rate']:.2%} (goal met: "
                 f"{r['adaptive_goal_met']}); one-seed false positives at Delta 0: "
                 f"{m['one_seed_false_positive_rate']['level_95']:.1%} (goal met: {r['false_positive_goal_met']})")
+    if name == "bench_pairing":
+        return (f"std of Delta AP over {len(r['seeds'])} seeds: paired {r['arms']['paired']['delta_std']}, "
+                f"unpaired {r['arms']['unpaired']['delta_std']} (ratio {r['ratio_paired_to_unpaired']})")
     return ", ".join(f"{k}={v}" for k, v in list(r.items())[:4])
 
 

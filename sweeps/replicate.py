@@ -81,8 +81,8 @@ def plan_round(composed: Sequence[tuple[list, object]], gpu_hours=None) -> Round
     evidence = sweep_evidence(baselines, frame)
     decided = next_seeds(evidence, cfg0.resolve, cfg0.max_seeds, sigma)
     hours = {k: gpu_hours(v) if gpu_hours else 0.0 for k, (_, _, v) in rows.items()}
-    out = RoundPlan(assessment=decided.assessment,
-                    cost=expected_cost(evidence, cfg0.resolve, cfg0.max_seeds, sigma, hours))
+    out = RoundPlan(assessment=decided.assessment, cost=expected_cost(
+        evidence, cfg0.resolve, cfg0.max_seeds, sigma, hours, prior_delta=_paper_deltas(baselines)))
     for key, (job, cfg, variant) in rows.items():
         mine = frame[frame["match"] == key]
         done = sorted({int(s) for s in mine[mine["status"] == "finished"]["seed"].dropna()})
@@ -100,7 +100,19 @@ def plan_round(composed: Sequence[tuple[list, object]], gpu_hours=None) -> Round
                 seeded.seed = row["seed"]
             out.composed.append(([*job, f"seed={row['seed']}"], seeded))
         out.rows.append(row)
+    common = set.intersection(*(set(r["label"].split()) for r in out.rows))
+    for r in out.rows:  # what every row shares (dataset=coco ...) is said once, in the title
+        r["label"] = " ".join(t for t in r["label"].split() if t not in common) or "default"
     return out
+
+
+def _paper_deltas(baselines: dict) -> dict:
+    """The paper's Delta AP of each row that is a paper row (the projection's prior)."""
+    from analysis.spec import load_specs
+
+    paper = {r.match: r.paper[0] for s in load_specs().values() if s.metric == "bbox"
+             for p in s.parts for r in p.rows if r.paper}
+    return {k: paper[k] - paper[b] for k, b in baselines.items() if b and k in paper and b in paper}
 
 
 def print_round(plan: RoundPlan) -> None:

@@ -205,8 +205,10 @@ def compose_jobs(overrides: Sequence[str], check: bool = True,
             except Exception as e:  # noqa: BLE001
                 raise ValueError(f"{compose_error(e)}  [variant: {' '.join(job)}]") from None
             composed.append((job, cfg))
-    if rounds and master.get("resolve") is not None and \
-            sweeper._target_.endswith(("RowsSweeper", "BasicSweeper")):
+    if master.get("resolve") is not None and not sweeper._target_.endswith("RowsSweeper"):
+        raise ValueError("resolve: adaptive seeds run as a sweep of rows: use a preset "
+                         "(+sweep=NAME) or -m hydra/sweeper=rows with the rows to compare")
+    if rounds and master.get("resolve") is not None:
         from sweeps.replicate import plan_round
 
         return plan_round(composed).composed
