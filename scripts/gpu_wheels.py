@@ -8,7 +8,7 @@ The machine (issue 20) has Python 3.12, torch 2.11 (CUDA 13.0, ``nvcc``) and the
 - wheels of the stack in ``NEEDED`` and of everything it pulls in that the present packages do
   not already pull in (pip's resolver decides both closures, for that Python and platform);
 - what building mmcv needs there: ``setuptools<70`` (its setup.py imports pkg_resources),
-  ``wheel``, and ``ninja`` (without it torch compiles one source file at a time).
+  ``wheel<0.45``, and ``ninja`` (without it torch compiles one source file at a time).
 
 Left out on purpose: wandb (~20 MB; the check trains with ``wandb.enabled=false``) and numba
 (only the bootstrap in ``analysis/`` uses it). ``manifest.json`` in the folder records what was
@@ -40,7 +40,9 @@ PRESENT = ["torch==2.11.0", "numpy", "pandas", "matplotlib", "rich", "pytest", "
 NEEDED = ["mmengine", "mmdet", "hydra-core", "omegaconf", "submitit", "optuna",
           "faster-coco-eval", "pycocotools",
           "addict", "packaging", "yapf"]  # mmcv's own requirements (its sdist is not resolved)
-BUILD = ["setuptools<70", "wheel", "ninja"]
+# wheel >= 0.45 only forwards to setuptools' own bdist_wheel (setuptools >= 70.1): with pip's
+# PEP 517 build (pip >= 25 has no other) mmcv's build then fails
+BUILD = ["setuptools<70", "wheel<0.45", "ninja"]
 MMCV = "mmcv"
 # mmengine requires opencv-python; the machine's opencv-python-headless provides the same cv2
 PROVIDED = {"opencv-python": "opencv-python-headless"}
