@@ -34,7 +34,7 @@ from results.atomic import write_json_atomic  # noqa: E402
 from results.record import git_commit, now  # noqa: E402
 
 MIN_STEP_S = 15  # a step is not started with less time left than this
-CPU_SIZE = ["--size", "320x320", "--reps", "1"]  # --cpu-only: proves the path, not the figures
+CPU_SIZE = ["--size", "160x160", "--reps", "1"]  # --cpu-only: proves the path, not the figures
 PROBE = str(ROOT / "scripts" / "gpu_probe.py")
 
 

@@ -5,4 +5,8 @@
 # Runs with `python3` (PYTHON= to choose): the GPU machine's, with torch; stdlib only itself.
 set -euo pipefail
 
-exec "${PYTHON:-python3}" "$(dirname "$0")/gpu_check.py" "$@"
+root="$(cd "$(dirname "$0")/.." && pwd)"
+if [[ " $* " == *" --cpu-only "* && -z "${PYTHON:-}" ]]; then
+    make -s -C "$root" install  # --cpu-only runs on .venv: install what is missing first
+fi
+exec "${PYTHON:-python3}" "$root/scripts/gpu_check.py" "$@"

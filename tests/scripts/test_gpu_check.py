@@ -123,7 +123,8 @@ def test_cpu_only_check_runs_end_to_end(tmp_path):
     """``gpu_check.sh --cpu-only`` runs every step that does not need CUDA (smoke variant
     shrunk to 8 images, 1 epoch) and writes each one's JSON, as the GPU run does."""
     out = tmp_path / "out"
-    proc, summary = _check(out, "--cpu-only", str(out), "--", *TINY, timeout=900)
+    proc, summary = _check(out, "--cpu-only", str(out), "--budget-min", "15", "--", *TINY,
+                           timeout=1200)  # ~5 min on 2 idle cores; loaded ones take twice that
     assert proc.returncode == 0, proc.stdout + proc.stderr
     for s in summary["steps"]:
         assert s["status"] == ("skipped" if s["name"] in CUDA_ONLY else "ok"), s
