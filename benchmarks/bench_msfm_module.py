@@ -6,11 +6,19 @@ variant and MSFM*, and reports the whole backbone's MSFM time (per-block time x 
 stage). Runs on the CPU always and on CUDA wherever a GPU is present (CUDA events; float32 and
 AMP; torch.compile on and off); it says so plainly when there is none. Also checks, in the
 same run, that both implementations agree to 1e-5 (float32). Writes
-benchmarks/results/msfm_module.json.
+benchmarks/results/msfm_module.json, after every setting (a run stopped early keeps those done).
+
+    python -m benchmarks.bench_msfm_module [--runs cuda-fp32-eager,cuda-amp-compile,...]
+        [--size 1333x800] [--reps 5] [--out FILE]
+
+``scripts/gpu_check.py`` chooses the settings and the output file this way.
 """
 from __future__ import annotations
 
+import argparse
+import math
 import os
+import sys
 import time
 from pathlib import Path
 
@@ -18,8 +26,7 @@ from benchmarks import save
 
 OUT = Path(__file__).parent / "results" / "msfm_module.json"
 BATCH = 2  # images per GPU in the paper's set-up
-# (stage, H, W, blocks) for a 1333x800 input padded to 1344x800 (strides 8, 16, 32)
-STAGES = ((2, 100, 168, 4), (3, 50, 84, 6), (4, 25, 42, 3))
+BLOCKS = {2: 4, 3: 6, 4: 3}  # bottlenecks per stage of ResNet-50
 PLANES = {2: 128, 3: 256, 4: 512}
 RATIOS = {2: 16, 3: 32, 4: 64}
 VARIANTS = {  # position -> (norm_group); scales, conv_num, fusion shared per variant
@@ -79,7 +86,31 @@ def _fwd_bwd(module, x, amp: bool, device):
     return run
 
 
-def measure(device_name: str, amp: bool, compiled: bool, channels_last: bool) -> dict:
+def stages(width: int, height: int) -> tuple:
+    """(stage, H, W, blocks) of stages 2-4 for a ``width`` x ``height`` input padded to a
+    multiple of 32 (strides 8, 16, 32): 1333x800 gives (2, 100, 168, 4), ..."""
+    pad = lambda n: math.ceil(n / 32) * 32  # noqa: E731
+    return tuple((s, pad(height) // 2 ** (s + 1), pad(width) // 2 ** (s + 1), BLOCKS[s])
+                 for s in BLOCKS)
+
+
+def label(device: str, amp: bool, compiled: bool, channels_last: bool) -> str:
+    """A setting's name in the results, e.g. ``cuda-amp-compile-channels_last``."""
+    return (f"{device}-{'amp' if amp else 'fp32'}-{'compile' if compiled else 'eager'}"
+            f"{'-channels_last' if channels_last else ''}")
+
+
+def setting(name: str) -> tuple[str, bool, bool, bool]:
+    """Parse :func:`label`'s output back into (device, amp, compiled, channels_last)."""
+    device, precision, mode, *rest = name.split("-")
+    if device not in ("cpu", "cuda") or precision not in ("fp32", "amp") or \
+            mode not in ("eager", "compile") or rest not in ([], ["channels_last"]):
+        raise ValueError(f"--runs: {name!r} is not DEVICE-fp32|amp-eager|compile[-channels_last]")
+    return device, precision == "amp", mode == "compile", bool(rest)
+
+
+def measure(device_name: str, amp: bool, compiled: bool, channels_last: bool,
+            shapes: tuple = stages(1333, 800), reps: int = REPS) -> dict:
     """Median fwd+bwd seconds per backbone (all MSFM blocks) for both implementations."""
     import torch
 
@@ -89,7 +120,7 @@ def measure(device_name: str, amp: bool, compiled: bool, channels_last: bool) ->
     for name, variant in VARIANTS.items():
         totals = {"current": 0.0, "reference": 0.0}
         max_diff = 0.0
-        for stage, h, w, blocks in STAGES:
+        for stage, h, w, blocks in shapes:
             for position, gn in variant["positions"].items():
                 (cur, ref), c = _pair(stage, position, gn, variant, device, channels_last)
                 x = torch.randn(BATCH, c, h, w, device=device)
@@ -102,7 +133,7 @@ def measure(device_name: str, amp: bool, compiled: bool, channels_last: bool) ->
                     mods = {k: torch.compile(m) for k, m in mods.items()}
                 runs = {k: _fwd_bwd(m, x.clone().requires_grad_(), amp, device) for k, m in mods.items()}
                 times = {k: [] for k in runs}
-                for i in range(REPS + 2):  # interleaved; two warm-up rounds (compile, caches)
+                for i in range(reps + 2):  # interleaved; two warm-up rounds (compile, caches)
                     for k, run in runs.items():
                         t = timer(run)
                         if i >= 2:
@@ -117,34 +148,55 @@ def measure(device_name: str, amp: bool, compiled: bool, channels_last: bool) ->
     return out
 
 
-def main() -> dict:
-    """Measure every setting this machine supports and write the figures."""
+def default_runs() -> list[str]:
+    """Every setting this machine supports: the CPU (CUDA too wherever a GPU is present)."""
     import torch
 
-    settings = [("cpu", False, False, False), ("cpu", False, False, True)]
+    runs = [("cpu", False, False, False), ("cpu", False, False, True)]
     if os.environ.get("MSFM_BENCH_COMPILE") == "1":  # inductor on 2 CPU cores: minutes to build
-        settings.append(("cpu", False, True, False))
+        runs.append(("cpu", False, True, False))
     if torch.cuda.is_available():
-        settings += [("cuda", amp, comp, cl) for amp in (False, True) for comp in (False, True)
-                     for cl in (False, True)]
+        runs += [("cuda", amp, comp, cl) for amp in (False, True) for comp in (False, True)
+                 for cl in (False, True)]
+    return [label(*r) for r in runs]
+
+
+def _args(argv: list[str]) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="python -m benchmarks.bench_msfm_module")
+    p.add_argument("--runs", help="comma-separated settings (default: all this machine has)")
+    p.add_argument("--size", default="1333x800", help="input W x H (default: the paper's)")
+    p.add_argument("--reps", type=int, default=REPS, help="timed repetitions per block")
+    p.add_argument("--out", type=Path, default=OUT)
+    return p.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> dict:
+    """Measure the chosen settings (default: every one this machine supports), writing the
+    figures after each; a setting that fails is recorded and the others still run."""
+    import torch
+
+    args = _args(argv or [])
+    width, height = (int(n) for n in args.size.split("x"))
+    runs = args.runs.split(",") if args.runs else default_runs()
+    settings = [setting(r) for r in runs]  # a bad name fails before anything is measured
+    cuda = torch.cuda.is_available()
     result = dict(
-        input=f"{BATCH} images at 1333x800; stages 2-4 of ResNet-50, every bottleneck",
-        threads=torch.get_num_threads(), torch=torch.__version__, reps=REPS,
-        gpu=torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
-        note=None if torch.cuda.is_available() else
+        input=f"{BATCH} images at {width}x{height}; stages 2-4 of ResNet-50, every bottleneck",
+        threads=torch.get_num_threads(), torch=torch.__version__, reps=args.reps,
+        gpu=torch.cuda.get_device_name(0) if cuda else None,
+        note=None if cuda else
         "no GPU on this machine: CUDA figures not measured (run this benchmark on a GPU node)",
         runs={},
     )
-    for device, amp, compiled, cl in settings:
-        label = f"{device}-{'amp' if amp else 'fp32'}-{'compile' if compiled else 'eager'}" \
-                f"{'-channels_last' if cl else ''}"
+    for name, (device, amp, compiled, cl) in zip(runs, settings):
         try:
-            result["runs"][label] = measure(device, amp, compiled, cl)
+            result["runs"][name] = measure(device, amp, compiled, cl, stages(width, height), args.reps)
         except Exception as e:  # noqa: BLE001 - one setting failing must not hide the rest
-            result["runs"][label] = dict(error=f"{type(e).__name__}: {e}")
-        print(label, result["runs"][label], flush=True)
-    return save(OUT, result)
+            result["runs"][name] = dict(error=f"{type(e).__name__}: {e}")
+        print(name, result["runs"][name], flush=True)
+        save(args.out, result, echo=False)
+    return save(args.out, result)
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1:])

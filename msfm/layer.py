@@ -16,8 +16,6 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from mmdet.registry import MODELS
-
 from msfm.cost import branch_depth, scaled_size
 from spec.msfm import BlockError, check_block
 
@@ -54,7 +52,6 @@ class Branch(nn.Module):
         return resize_to(y, (h, w))  # (N, c, H, W)
 
 
-@MODELS.register_module()
 class MSFM(nn.Module):
     """Multi-Scale Fusion Module, inserted into ResNet bottlenecks via ``backbone.plugins``.
 
@@ -126,6 +123,20 @@ class MSFM(nn.Module):
         else:
             fused = _sum(branch(a) for branch in self.branches)  # (N, C/r, H, W)
         return x + self.unsqueeze(fused)  # (N, C, H, W)
+
+
+def _register(cls: type) -> type:
+    """Register ``cls`` as an mmdet plugin. Without an importable mmdet (a GPU machine whose
+    mmcv did not build: mmdet imports mmcv) the layer stays usable on its own, unregistered,
+    so the torch-only benchmarks still run; anything that builds a detector needs mmdet anyway."""
+    try:
+        from mmdet.registry import MODELS
+    except ImportError:
+        return cls
+    return MODELS.register_module(module=cls)
+
+
+_register(MSFM)
 
 
 def _sum(tensors) -> torch.Tensor:
