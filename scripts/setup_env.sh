@@ -20,7 +20,7 @@ PIP=("$VENV/bin/pip" install --disable-pip-version-check --find-links "$WHEELS")
 # shellcheck disable=SC2086  # MSFM_TORCH may carry pip options (--index-url ... for CUDA)
 "${PIP[@]}" $TORCH
 # mmcv 2.1.0's setup.py needs pkg_resources (setuptools<70); torch only warns about it.
-"${PIP[@]}" "setuptools<70" wheel
+"${PIP[@]}" "setuptools<70" "wheel<0.45"  # later wheels leave bdist_wheel to setuptools>=70.1
 
 if ! ls "$WHEELS"/mmcv-2.1.0-*.whl >/dev/null 2>&1; then
     echo ">> building mmcv 2.1.0 with ops into $WHEELS (about 12 minutes on 2 cores)"
