@@ -34,11 +34,13 @@ def option(name: str) -> str:
     return name.split("[", 1)[0]
 
 
-def in_words(schedules: list[str]) -> str:
-    """Schedules for a caption: ``smoke[epochs=1]`` -> ``smoke schedule (changed: epochs=1)``."""
-    changed = [f"{option(s)}: {s.split('[', 1)[1][:-1]}" for s in schedules if "[" in s]
-    names = "/".join(dict.fromkeys(option(s) for s in schedules)) or "unknown"
-    return f"{names} schedule" + (f" (changed: {'; '.join(changed)})" if changed else "")
+def in_words(datasets: list[str], schedules: list[str]) -> str:
+    """Datasets and schedules for a caption, by their options' names, then what was changed:
+    ``synthetic dataset, smoke schedule (changed: smoke: epochs=1)``."""
+    changed = [f"{option(n)}: {n.split('[', 1)[1][:-1]}" for n in (*datasets, *schedules) if "[" in n]
+    words = [f"{'/'.join(dict.fromkeys(map(option, names))) or 'unknown'} {kind}"
+             for names, kind in ((datasets, "dataset"), (schedules, "schedule"))]
+    return ", ".join(words) + (f" (changed: {'; '.join(changed)})" if changed else "")
 
 
 def our_setup(spec: TableSpec, frame: pd.DataFrame) -> tuple[list[str], list[str]]:
@@ -53,12 +55,12 @@ def our_setup(spec: TableSpec, frame: pd.DataFrame) -> tuple[list[str], list[str
 def table_text(spec: TableSpec, frame: pd.DataFrame, ev: Evidence | None) -> TableText:
     """Caption and footnote of ``spec`` built from the records ``frame`` it was made of."""
     datasets, schedules = our_setup(spec, frame)
-    pipeline = any(d != PAPER_DATASET for d in datasets) or \
+    pipeline = any(option(d) != PAPER_DATASET for d in datasets) or \
         any(option(s) in PIPELINE_SCHEDULES for s in schedules)
     if not datasets:
         ours = "Ours: no finished runs yet."
     else:
-        ours = f"Ours: {'/'.join(datasets)} dataset, {in_words(schedules)}"
+        ours = f"Ours: {in_words(datasets, schedules)}"
         ours += (" -- a PIPELINE CHECK, not evidence about MSFM: do not compare it with the paper."
                  if pipeline else ".")
     caption = f"{spec.caption} {ours} Paper columns: the paper's own results ({spec.paper_setup})."
