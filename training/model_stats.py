@@ -83,7 +83,9 @@ def count_gflops(model, width: int = 1333, height: int = 800) -> float:
     """GFLOPs (multiply-adds, as mmdet reports) of backbone + neck + dense head on one image.
 
     RoI heads are left out: their cost depends on the proposal count, and MSFM only changes
-    the backbone. Runs on the meta device, so a 1333x800 forward costs no compute.
+    the backbone. Runs on the meta device, so a 1333x800 forward costs no compute. Counted in
+    eval mode, as mmdet's ``get_flops`` does: a norm over one value per channel (ResNeSt's
+    split attention normalises 1x1 pooled features) cannot run in train mode on one image.
     """
     import torch
     from torch.utils.flop_counter import FlopCounterMode
@@ -92,8 +94,13 @@ def count_gflops(model, width: int = 1333, height: int = 800) -> float:
     x = torch.zeros(1, 3, height, width, device=device)
     head = getattr(model, "rpn_head", None) or getattr(model, "bbox_head", None)
     counter = FlopCounterMode(display=False)
-    with torch.no_grad(), _deform_convs_as_convs(), counter:
-        feats = model.extract_feat(x)
-        if head is not None:
-            head(feats)
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.no_grad(), _deform_convs_as_convs(), counter:
+            feats = model.extract_feat(x)
+            if head is not None:
+                head(feats)
+    finally:
+        model.train(was_training)
     return counter.get_total_flops() / 2 / 1e9  # torch counts a multiply-add as 2 FLOPs
