@@ -27,9 +27,10 @@ def variant_of(cfg: DictConfig) -> Variant:
 def validated(cfg: DictConfig) -> Variant:
     """The Variant of a composed config, validated against its detector's real backbone
     (channels per stage and position read from the mmdet config; see ``spec.backbone``)."""
-    from spec.backbone import msfm_channels
+    from spec.backbone import check_images_per_gpu, msfm_channels
 
     variant = variant_of(cfg)
+    check_images_per_gpu(variant.detector, variant.schedule.images_per_gpu)
     channels = msfm_channels(variant.detector, variant.msfm) if variant.msfm.enabled else None
     return variant.validate(channels)
 

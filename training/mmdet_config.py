@@ -4,6 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Optional
 
+from spec.backbone import needs_two_images
 from spec.files import mmdet_config_path
 from spec.msfm import to_plugins
 from spec.variant import Variant
@@ -100,6 +101,10 @@ def _set_data(cfg, variant: Variant, data_root: str, classes: Optional[list]) ->
         # ms-range, RegNet's ms-3x) is replaced too, or a smoke run trains at 1333 x 800
         ds.pipeline = [resize if p["type"] in RESIZES else p for p in ds.pipeline]
     cfg.train_dataloader.batch_size = s.images_per_gpu
+    if needs_two_images(variant.detector.mmdet_config):  # never a last batch of one image
+        cfg.train_dataloader.batch_sampler = dict(
+            cfg.train_dataloader.get("batch_sampler") or dict(type="AspectRatioBatchSampler"),
+            drop_last=True)
     for key in ("val_evaluator", "test_evaluator"):
         cfg[key].ann_file = root + d.val_ann
         cfg[key].metric = ["bbox", "segm"] if variant.detector.with_mask else "bbox"
