@@ -20,6 +20,8 @@ from spec.msfm import STAGES, Channels
 RESNET_LIKE = {"ResNet", "ResNetV1d", "DetectoRS_ResNet"}
 RESNEXT_LIKE = {"ResNeXt", "DetectoRS_ResNeXt", "ResNeSt"}
 PLUGIN_BACKBONES = (*sorted(RESNET_LIKE), *sorted(RESNEXT_LIKE), "Res2Net", "RegNet")
+# ResNeSt's split attention normalises 1x1 pooled features over the batch: one image cannot train
+BATCH_STATS_BACKBONES = ("ResNeSt",)
 BASIC_BLOCK_DEPTHS = (18, 34)
 BOTTLENECK_DEPTHS = (50, 101, 152)
 
@@ -150,6 +152,22 @@ def _described(mmdet_config: str) -> BackboneChannels | str:
         return describe(backbone_of(mmdet_config))
     except ValueError as e:
         return str(e)
+
+
+def needs_two_images(mmdet_config: str) -> bool:
+    """Whether training ``mmdet_config``'s backbone needs at least two images in every batch
+    (:data:`BATCH_STATS_BACKBONES`)."""
+    kind = backbone_of(mmdet_config).get("type", "")
+    return isinstance(kind, str) and kind.split(".")[-1] in BATCH_STATS_BACKBONES
+
+
+def check_images_per_gpu(detector, images_per_gpu: int) -> None:
+    """One-line ``ValueError`` naming ``schedule.images_per_gpu`` if ``detector``'s backbone
+    cannot train on batches of that size (training drops a last batch of one for it)."""
+    if images_per_gpu < 2 and needs_two_images(detector.mmdet_config):
+        raise ValueError(f"schedule.images_per_gpu: {images_per_gpu} cannot train "
+                         f"{detector.mmdet_config}: its ResNeSt backbone normalises pooled "
+                         "features over the batch; allowed: 2 or more")
 
 
 def msfm_channels(detector, msfm) -> Channels:

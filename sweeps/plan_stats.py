@@ -53,14 +53,17 @@ def measure_baseline(baseline: Variant, width: int, height: int) -> dict:
     model = paper_model(baseline)
     sites: dict = {}
     hooks = []
-    backbone = model.backbone
-    for stage, name in enumerate(getattr(backbone, "res_layers", [])):
-        for block in getattr(backbone, name):
-            for position, conv in POSITION_CONV.items():
-                if isinstance(getattr(block, conv, None), torch.nn.Module):
-                    def hook(_m, _i, out, key=f"{stage}/{position}"):
-                        sites.setdefault(key, []).append(list(out.shape[1:]))
-                    hooks.append(getattr(block, conv).register_forward_hook(hook))
+    # every ResNet-like network: the backbone and the one DetectoRS' RFP runs again
+    # (training.mmdet_config.backbones gives both the plugins)
+    nets = [m for m in model.modules() if isinstance(getattr(m, "res_layers", None), list)]
+    blocks = [(stage, block) for net in nets for stage, name in enumerate(net.res_layers)
+              for block in getattr(net, name)]
+    for stage, block in blocks:
+        for position, conv in POSITION_CONV.items():
+            if isinstance(getattr(block, conv, None), torch.nn.Module):
+                def hook(_m, _i, out, key=f"{stage}/{position}"):
+                    sites.setdefault(key, []).append(list(out.shape[1:]))
+                hooks.append(getattr(block, conv).register_forward_hook(hook))
     try:
         gflops = count_gflops(model, width, height)
     finally:

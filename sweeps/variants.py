@@ -41,11 +41,12 @@ def validated(cfg: DictConfig) -> Variant:
     """The Variant of a composed config, every field checked against its declared domain, then
     against its detector's real backbone (channels per stage and position read from the mmdet
     config; see ``spec.backbone``)."""
-    from spec.backbone import msfm_channels
+    from spec.backbone import check_images_per_gpu, msfm_channels
 
     check_settings(cfg)
     variant = variant_of(cfg)
     check_domains(variant)  # first: the backbone's rules assume sane values
+    check_images_per_gpu(variant.detector, variant.schedule.images_per_gpu)
     channels = msfm_channels(variant.detector, variant.msfm) if variant.msfm.enabled else None
     return variant.validate(channels)
 

@@ -4,9 +4,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Optional
 
+from spec.backbone import needs_two_images
 from spec.files import mmdet_config_path
 from spec.msfm import to_plugins
 from spec.variant import Variant
+
+
+RESIZES = ("Resize", "RandomResize", "RandomChoiceResize")  # mmdet's resizing transforms
 
 
 def _set_key(node: Any, key: str, value: Any) -> None:
@@ -22,18 +26,34 @@ def _set_key(node: Any, key: str, value: Any) -> None:
             _set_key(item, key, value)
 
 
+def sync_bn_to_bn(node: Any) -> None:
+    """Every ``SyncBN`` norm in a nested config becomes ``BN``: torch's SyncBatchNorm refuses
+    CPU tensors in distributed training (gloo). What mmengine's ``revert_sync_batchnorm`` does
+    to a single-process model, done to the config, before the model is built."""
+    if isinstance(node, dict):
+        if node.get("type") == "SyncBN":
+            node["type"] = "BN"
+        for value in node.values():
+            sync_bn_to_bn(value)
+    elif isinstance(node, (list, tuple)):
+        for item in node:
+            sync_bn_to_bn(item)
+
+
 def model_config(variant: Variant):
     """The full mmengine Config of ``variant``'s detector with MSFM plugins and head sizes."""
     from mmengine.config import Config
 
     cfg = Config.fromfile(str(mmdet_config_path(variant.detector.mmdet_config)))
     cfg.custom_imports = dict(imports=["msfm.layer"], allow_failed_imports=False)
-    backbone = cfg.model.backbone
-    backbone.plugins = to_plugins(variant.msfm) or None
-    if not variant.schedule.pretrained:
-        backbone.init_cfg = None
-        backbone.frozen_stages = -1  # from scratch: train the stem too
-        backbone.norm_cfg = dict(type="BN", requires_grad=True)
+    for backbone in backbones(cfg.model):
+        backbone.plugins = to_plugins(variant.msfm) or None
+        if not variant.schedule.pretrained:
+            backbone.init_cfg = None
+            if "pretrained" in backbone:
+                backbone.pretrained = None
+            backbone.frozen_stages = -1  # from scratch: train the stem too
+            backbone.norm_cfg = dict(type="BN", requires_grad=True)
     _set_key(cfg.model, "num_classes", variant.dataset.num_classes)
     return cfg
 
@@ -45,6 +65,15 @@ def baseline_model(variant: Variant):
     from spec.msfm import MSFMSpec
 
     return model_config(replace(variant, msfm=MSFMSpec(enabled=False))).model
+
+
+def backbones(model) -> list:
+    """The backbone configs of an mmdet ``model`` config: its backbone, and the backbone that
+    DetectoRS' recursive feature pyramid (``RFP``) runs again on each unrolled step, which is
+    the same network and gets the same MSFM plugins."""
+    neck = model.get("neck")
+    rfp = neck.get("rfp_backbone") if isinstance(neck, dict) else None
+    return [model.backbone, *([rfp] if rfp else [])]
 
 
 def training_config(variant: Variant, data_root: str, work_dir: str,
@@ -66,20 +95,26 @@ def _set_data(cfg, variant: Variant, data_root: str, classes: Optional[list]) ->
     for loader, ann, img in (("train_dataloader", d.train_ann, d.train_img),
                              ("val_dataloader", d.val_ann, d.val_img),
                              ("test_dataloader", d.val_ann, d.val_img)):
+        if cfg[loader].dataset.type == "RepeatDataset":  # ms-3x configs: the schedule sets epochs
+            cfg[loader].dataset = cfg[loader].dataset.dataset
         ds = cfg[loader].dataset
         ds.data_root, ds.ann_file, ds.data_prefix = root, ann, dict(img=img)
         if metainfo:
             ds.metainfo = metainfo
-        for step in ds.pipeline:
-            if step["type"] == "Resize":
-                step["scale"] = scale
+        resize = dict(type="Resize", scale=scale, keep_ratio=True)
         if loader == "train_dataloader" and s.multiscale_short:
             lo, hi = s.multiscale_short
-            ds.pipeline = [dict(type="RandomResize", scale=[(scale[0], lo), (scale[0], hi)],
-                                keep_ratio=True) if p["type"] == "Resize" else p
-                           for p in ds.pipeline]
+            resize = dict(type="RandomResize", scale=[(scale[0], lo), (scale[0], hi)],
+                          keep_ratio=True)
+        # the schedule sets the image size: a config's own multi-scale resizing (ResNeSt's
+        # ms-range, RegNet's ms-3x) is replaced too, or a smoke run trains at 1333 x 800
+        ds.pipeline = [resize if p["type"] in RESIZES else p for p in ds.pipeline]
     cfg.train_dataloader.batch_size = s.images_per_gpu
     cfg.train_dataloader.sampler.seed = variant.seed  # data order follows the seed alone
+    if needs_two_images(variant.detector.mmdet_config):  # never a last batch of one image
+        cfg.train_dataloader.batch_sampler = dict(
+            cfg.train_dataloader.get("batch_sampler") or dict(type="AspectRatioBatchSampler"),
+            drop_last=True)
     for key in ("val_evaluator", "test_evaluator"):
         cfg[key].ann_file = root + d.val_ann
         cfg[key].metric = ["bbox", "segm"] if variant.detector.with_mask else "bbox"

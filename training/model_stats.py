@@ -30,7 +30,10 @@ def build_model(variant: Variant, device: str = "meta"):
 
     cfg: Config = model_config(variant)
     with torch.device(device):
-        return MODELS.build(cfg.model)
+        model = MODELS.build(cfg.model)
+    # a few modules make tensors with the legacy torch.Tensor(size), which ignores the default
+    # device (mmcv's SAConv2d weight_diff, in DetectoRS): bring them along
+    return model.to(device)
 
 
 def count_params(model) -> int:
@@ -63,7 +66,7 @@ def _deform_convs_as_convs() -> Iterator[None]:
     """Stand in a plain conv for mmcv's deformable convs (no meta kernels); same FLOPs up
     to the bilinear sampling, which fvcore and mmengine do not count either."""
     import torch.nn.functional as F
-    from mmcv.ops import deform_conv, modulated_deform_conv
+    from mmcv.ops import deform_conv, modulated_deform_conv, saconv
 
     def dcn(x, offset, weight, stride, padding, dilation, groups, *_args, **_kw):
         return F.conv2d(x, weight, None, stride, padding, dilation, groups)
@@ -71,19 +74,26 @@ def _deform_convs_as_convs() -> Iterator[None]:
     def mdcn(x, offset, mask, weight, bias, stride, padding, dilation, groups, *_args):
         return F.conv2d(x, weight, bias, stride, padding, dilation, groups)
 
-    saved = deform_conv.deform_conv2d, modulated_deform_conv.modulated_deform_conv2d
-    deform_conv.deform_conv2d, modulated_deform_conv.modulated_deform_conv2d = dcn, mdcn
+    # saconv (DetectoRS' switchable atrous conv) imported deform_conv2d by name
+    patched = [(deform_conv, "deform_conv2d", dcn), (saconv, "deform_conv2d", dcn),
+               (modulated_deform_conv, "modulated_deform_conv2d", mdcn)]
+    saved = [getattr(module, name) for module, name, _ in patched]
+    for module, name, stand_in in patched:
+        setattr(module, name, stand_in)
     try:
         yield
     finally:
-        deform_conv.deform_conv2d, modulated_deform_conv.modulated_deform_conv2d = saved
+        for (module, name, _), original in zip(patched, saved):
+            setattr(module, name, original)
 
 
 def count_gflops(model, width: int = 1333, height: int = 800) -> float:
     """GFLOPs (multiply-adds, as mmdet reports) of backbone + neck + dense head on one image.
 
     RoI heads are left out: their cost depends on the proposal count, and MSFM only changes
-    the backbone. Runs on the meta device, so a 1333x800 forward costs no compute.
+    the backbone. Runs on the meta device, so a 1333x800 forward costs no compute. Counted in
+    eval mode, as mmdet's ``get_flops`` does: a norm over one value per channel (ResNeSt's
+    split attention normalises 1x1 pooled features) cannot run in train mode on one image.
     """
     import torch
     from torch.utils.flop_counter import FlopCounterMode
@@ -92,8 +102,13 @@ def count_gflops(model, width: int = 1333, height: int = 800) -> float:
     x = torch.zeros(1, 3, height, width, device=device)
     head = getattr(model, "rpn_head", None) or getattr(model, "bbox_head", None)
     counter = FlopCounterMode(display=False)
-    with torch.no_grad(), _deform_convs_as_convs(), counter:
-        feats = model.extract_feat(x)
-        if head is not None:
-            head(feats)
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.no_grad(), _deform_convs_as_convs(), counter:
+            feats = model.extract_feat(x)
+            if head is not None:
+                head(feats)
+    finally:
+        model.train(was_training)
     return counter.get_total_flops() / 2 / 1e9  # torch counts a multiply-add as 2 FLOPs

@@ -50,7 +50,7 @@ def runner_config(spec: RunSpec, data_root: str, classes, launcher: str = "none"
     """The mmengine config for ``spec``: data, schedule, resume, logging, wandb."""
     import msfm.layer  # noqa: F401  (custom_imports only acts in Config.fromfile: register now)
     import training.wandb_backend  # noqa: F401  (registers ProjectWandbVisBackend)
-    from training.mmdet_config import training_config
+    from training.mmdet_config import sync_bn_to_bn, training_config
 
     cfg = training_config(spec.variant, data_root, spec.work_dir, classes)
     cfg.resume = True  # continue from work_dir's last checkpoint, if there is one
@@ -58,7 +58,8 @@ def runner_config(spec: RunSpec, data_root: str, classes, launcher: str = "none"
     cfg.val_evaluator.type = "DetectionsCocoMetric"
     cfg.val_evaluator.detections_file = str(detections_path(spec))
     cfg.launcher = launcher
-    if launcher != "none" and not _has_cuda():  # CPU DDP (gloo): no device ids
+    if launcher != "none" and not _has_cuda():  # CPU DDP (gloo): no device ids, no SyncBN
+        sync_bn_to_bn(cfg.model)
         cfg.model_wrapper_cfg = dict(type="MMDistributedDataParallel", device_ids=None,
                                      broadcast_buffers=False, find_unused_parameters=False)
     for loader in ("train_dataloader", "val_dataloader", "test_dataloader"):

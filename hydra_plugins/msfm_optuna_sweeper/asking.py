@@ -8,6 +8,7 @@ import logging
 from typing import Optional
 
 from hydra_plugins.msfm_optuna_sweeper.space import overrides_of
+from hydra_plugins.msfm_optuna_sweeper.study import constrain
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +51,7 @@ class Asker:
             params, planned = self.stats(spec)
             trial.set_user_attr("params_M", params / 1e6)
             trial.set_user_attr("planned_gpu_hours", planned)
+            constrain(trial, params / 1e6, self.params_budget_m)
             if self.params_budget_m and params / 1e6 > self.params_budget_m:
                 trial.set_user_attr("outcome", "over_params_budget")
                 self.study.tell(trial, state=TrialState.PRUNED)

@@ -40,16 +40,21 @@ def check_options(conf, schedule=None) -> None:
         bad("params", "the search space is empty")
 
 
-def constraint_of(budget_m):
-    """Optuna's ``constraints_func`` for params <= ``budget_m`` (feasible when <= 0), or None."""
-    if not budget_m:
-        return None
-    return lambda trial: (float(trial.user_attrs.get("params_M", 0.0)) - float(budget_m),)
+CONSTRAINT = "params_over_budget_M"  # the trial's params minus the budget, in M
 
 
-def make_sampler(name: str, kwargs, mode: str, seed, params_budget_m=None):
-    """The sampler ``name`` (``auto``: NSGA-II for the Pareto mode, TPE otherwise) with the
-    params constraint when there is a budget, and ``kwargs`` passed on."""
+def constrain(trial, params_m: float, budget_m) -> None:
+    """Tell the sampler how far ``trial`` is over the params budget (Optuna's
+    ``Trial.set_constraint``, which TPE and NSGA-II read: feasible when <= 0). Nothing without
+    a budget; a retried trial keeps the constraint it was copied with."""
+    if budget_m and CONSTRAINT not in trial.constraints:
+        trial.set_constraint(CONSTRAINT, params_m - float(budget_m))
+
+
+def make_sampler(name: str, kwargs, mode: str, seed):
+    """The sampler ``name`` (``auto``: NSGA-II for the Pareto mode, TPE otherwise) with
+    ``kwargs`` passed on. The params budget reaches it through each trial's constraint
+    (:func:`constrain`)."""
     import optuna
 
     name = name if name != "auto" else ("nsgaii" if mode == "pareto" else "tpe")
@@ -58,7 +63,7 @@ def make_sampler(name: str, kwargs, mode: str, seed, params_budget_m=None):
         if name == "random":
             return optuna.samplers.RandomSampler(seed=seed, **kwargs)
         cls = optuna.samplers.NSGAIISampler if name == "nsgaii" else optuna.samplers.TPESampler
-        return cls(seed=seed, constraints_func=constraint_of(params_budget_m), **kwargs)
+        return cls(seed=seed, **kwargs)
     except TypeError as e:
         raise ValueError(f"hydra.sweeper.sampler.kwargs: {name}: {e}") from None
 
@@ -100,6 +105,5 @@ def open_study(conf, storage_url: str, schedule):
     seed = conf.sampler.seed
     kwargs = OmegaConf.to_container(conf.sampler.kwargs) if conf.sampler.kwargs else {}
     study.sampler = make_sampler(conf.sampler.name, kwargs, conf.mode,
-                                 None if seed is None else seed + len(study.trials),
-                                 conf.params_budget_m)
+                                 None if seed is None else seed + len(study.trials))
     return study

@@ -118,3 +118,4 @@ def test_variant_over_the_params_budget_is_never_trained(tmp_path):
     assert all(t.state.name == "PRUNED" and list(t.constraints.values())[0] > 0 for t in trials)
     assert records(tmp_path) == [] and "Epoch(train)" not in proc.stdout + proc.stderr
     assert "3 over the params budget" in proc.stdout + proc.stderr
+    assert "FutureWarning" not in proc.stderr  # Trial.set_constraint, not constraints_func

@@ -164,3 +164,30 @@ def test_every_search_preset_composes_with_our_sweeper(compose_cfg, preset, mode
     assert (sweeper.mode, sweeper.pruner.name) == (mode, pruner)
     check_options(sweeper, cfg.schedule)  # the pruned preset has evaluations to act on
     assert set(sweeper.params) == {"position", "scales", "ratios", "norm_group", "conv_num", "fusion_type"}
+
+
+def test_params_budget_reaches_the_sampler_as_each_trials_constraint():
+    """Optuna 5's ``Trial.set_constraint``, not the sampler's deprecated ``constraints_func``
+    (a FutureWarning, an error under our pytest filters): a trial over the budget is
+    infeasible to TPE and to ``best_trial``; a retried trial keeps its constraint silently."""
+    import warnings
+
+    import optuna
+
+    from hydra_plugins.msfm_optuna_sweeper.study import CONSTRAINT, constrain, make_sampler
+
+    study = optuna.create_study(direction="maximize",
+                                sampler=make_sampler("auto", {}, "constrained", seed=0))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for params_m, ap in ((43.0, 0.9), (42.0, 0.5)):
+            trial = study.ask()
+            constrain(trial, params_m, 42.5)
+            constrain(trial, params_m + 1, 42.5)  # a retried trial was copied with the first
+            study.tell(trial, ap)
+        unbudgeted = study.ask()
+        constrain(unbudgeted, 50.0, None)
+    over, within = study.trials[:2]
+    assert over.constraints == {CONSTRAINT: 0.5} and within.constraints == {CONSTRAINT: -0.5}
+    assert unbudgeted.constraints == {}
+    assert study.best_trial.number == within.number  # the best AP is over the budget
