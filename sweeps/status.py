@@ -23,7 +23,7 @@ def status_rows(overrides: Sequence[str]) -> list[dict]:
     from launchers.slurm import current
     from results.store import ResultStore
 
-    variants = [(job, cfg, variant_of(cfg)) for job, cfg in compose_jobs(overrides)]
+    variants = [(job, cfg, variant_of(cfg)) for job, cfg in compose_jobs(overrides, rounds=False)]
     jobs = [(job, ResultStore(cfg.results_dir), v.key()) for job, cfg, v in variants]
     found = current([(store, key) for _, store, key in jobs], move_corrupt=False)
     rows, sweep_args = [], set(overrides)
@@ -74,6 +74,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: {e}", file=sys.stderr)
         return 2
     print_status(rows, f"status: {' '.join(overrides) or 'defaults'}")
+    if not search and any(o.split("=", 1)[0] == "resolve" for o in overrides):
+        from sweeps.replicate import plan_round, print_round
+
+        print_round(plan_round(compose_jobs(overrides, rounds=False)))  # seeds done / queued
     if search:
         print(search["line"])  # trials of n_trials, GPU-hours spent of the budget
     return 0
