@@ -206,6 +206,8 @@ def compose_jobs(overrides: Sequence[str], check: bool = True,
             except Exception as e:  # noqa: BLE001
                 raise ValueError(f"{compose_error(e)}  [variant: {' '.join(job)}]") from None
             composed.append((job, cfg))
+    if master.get("resolve") is not None:  # its own range first, as for every other field
+        domain_of(schema.Config, "resolve").check("resolve", master.resolve)
     if master.get("resolve") is not None and not sweeper._target_.endswith("RowsSweeper"):
         raise ValueError("resolve: adaptive seeds run as a sweep of rows: use a preset "
                          "(+sweep=NAME) or -m hydra/sweeper=rows with the rows to compare")
