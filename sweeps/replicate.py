@@ -43,13 +43,13 @@ def _baselines(rows: dict) -> dict:
     """Row key -> its baseline's row key (None for a baseline); a row whose baseline is not in
     the sweep is a one-line ``ValueError``."""
     out = {}
-    for key, (job, cfg, variant) in rows.items():
+    for key, (job, cfg, variant, names) in rows.items():
         if not variant.msfm.enabled:
             out[key] = None
             continue
         base = row_key(names_of_variant(replace(variant, msfm=replace(variant.msfm, enabled=False))))
         if base not in rows:
-            raise ValueError(f"resolve: {label(names_of_variant(variant))} has no baseline in "
+            raise ValueError(f"resolve: {label(names)} has no baseline in "
                              "this sweep; add its msfm.enabled=false row")
         out[key] = base
     return out
@@ -71,24 +71,25 @@ def plan_round(composed: Sequence[tuple[list, object]], gpu_hours=None) -> Round
     rows = {}
     for job, cfg in composed:
         variant = variant_of(cfg)
-        rows.setdefault(row_key(names_of_variant(variant)), (list(job), cfg, variant))
+        names = names_of_variant(variant)
+        rows.setdefault(row_key(names), (list(job), cfg, variant, names))
     baselines = _baselines(rows)
-    names0 = names_of_variant(rows[next(iter(rows))][2])
+    names0 = next(iter(rows.values()))[3]
     frame = load_records(cfg0.results_dir).frame
     frame = frame[(frame["dataset"] == names0["dataset"]) & (frame["schedule"] == names0["schedule"])]
     sigma = cfg0.seed_sigma if cfg0.seed_sigma is not None else \
         default_prior(names0["dataset"], names0["schedule"])
     evidence = sweep_evidence(baselines, frame)
     decided = next_seeds(evidence, cfg0.resolve, cfg0.max_seeds, sigma)
-    hours = {k: gpu_hours(v) if gpu_hours else 0.0 for k, (_, _, v) in rows.items()}
+    hours = {k: gpu_hours(v) if gpu_hours else 0.0 for k, (_, _, v, _) in rows.items()}
     out = RoundPlan(assessment=decided.assessment, cost=expected_cost(
         evidence, cfg0.resolve, cfg0.max_seeds, sigma, hours, prior_delta=_paper_deltas(baselines)))
-    for key, (job, cfg, variant) in rows.items():
+    for key, (job, cfg, variant, names) in rows.items():
         mine = frame[frame["match"] == key]
         done = sorted({int(s) for s in mine[mine["status"] == "finished"]["seed"].dropna()})
         queued = sorted({int(s) for s in mine[mine["status"].isin(IN_FLIGHT)]["seed"].dropna()})
         status = decided.assessment.rows.get(key)
-        row = dict(label=label(names_of_variant(variant)), key=key, seeds=done, queued=queued,
+        row = dict(label=label(names), key=key, seeds=done, queued=queued,
                    verdict=status.verdict if status else "baseline", seed=None,
                    why=decided.why.get(key) or decided.held.get(key, ""))
         if key in decided.launch and queued:
