@@ -32,7 +32,7 @@ test-fast: $(STAMP)
 	$(PY) -m pytest tests -m "not slow and not slurm"
 
 bench: $(STAMP)
-	$(PY) -m benchmarks.run
+	$(PY) -m benchmarks
 
 clean:
 	rm -rf $(VENV) outputs

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from analysis.spec import (COLUMNS, MSFM_FIELDS, RowSpec, TableSpec, load_specs, match_key,
-                           paper_baselines)
+from analysis.paper import COLUMNS, MSFM_FIELDS, RowSpec, TableSpec, load_specs, match_key, paper_baselines
 
 # Most advanced status wins when a variant has several records and none finished.
 _RANK = {"failed": 0, "pruned": 0.5, "pending": 1, "running": 2, "finished": 3}

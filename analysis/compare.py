@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from analysis.args import UsageError, key_values
-from analysis.resampling import percentile_ci, seed_mean, two_sided_p
+from stats.resampling import percentile_ci, seed_mean, two_sided_p
 
 USAGE = ("usage: python -m analysis.compare results_dir=PATH a=SPEC b=SPEC [metric=bbox|segm] "
          "[bootstrap=1000] [bootstrap_seed=0]   (SPEC: a record key, or field=value pairs)")
@@ -87,8 +87,8 @@ def select(records: list[dict], spec: str) -> Side:
 def compare(results_dir: Path, a: Side, b: Side, metric: str = "bbox", resamples: int = 1000,
             seed: int = 0) -> dict:
     """Delta b - a per metric: point, CI, p; plus the images, seeds and B it rests on."""
-    from analysis.bootstrap import METRICS
-    from analysis.replicates import replicates
+    from stats.bootstrap import METRICS
+    from stats.replicates import replicates
 
     for name, side in (("a", a), ("b", b)):
         missing = [r["key"] for r in side.runs if not isinstance(r.get("detections"), str)]

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from analysis.spec import TableSpec
+from analysis.paper import TableSpec
 
 log = logging.getLogger(__name__)
 

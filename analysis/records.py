@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from analysis.spec import COLUMNS, MSFM_FIELDS, match_key
+from analysis.paper import COLUMNS, MSFM_FIELDS, match_key
 from results.record import NAMING, REQUIRED, STATUSES
 
 log = logging.getLogger(__name__)

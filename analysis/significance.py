@@ -17,11 +17,11 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from analysis.replicates import replicates
-from analysis.resampling import percentile_ci, seed_mean
-from analysis.spec import COLUMNS, TableSpec, match_key
+from analysis.paper import COLUMNS, TableSpec, match_key
 from stats.intervals import SeedNoise
 from stats.policy import RowEvidence, TableEvidence, assess, seeds_to_resolve
+from stats.replicates import replicates
+from stats.resampling import percentile_ci, seed_mean
 from stats.verdicts import BETTER, DEFAULT_MAX_SEEDS, WORSE, Best
 
 

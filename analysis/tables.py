@@ -13,9 +13,9 @@ import pandas as pd
 from analysis.args import USAGE, Options, UsageError, parse_args
 from analysis.captions import TableText, our_setup, table_text
 from analysis.collect import build_tables
+from analysis.paper import TableSpec, load_specs, sweep_tables
 from analysis.records import load_records, select_dataset
 from analysis.render import to_csv, to_markdown, to_standalone, to_tex
-from analysis.spec import TableSpec, load_specs, sweep_tables
 
 log = logging.getLogger("analysis")
 
@@ -36,10 +36,10 @@ def write_table(spec: TableSpec, frame: pd.DataFrame, out_dir: Path, text: Table
 
 def run(opts: Options, console=None) -> dict[str, pd.DataFrame]:
     """Build, write and print the tables (and plots, wandb) that ``opts`` asks for."""
-    from analysis.console import print_table
+    from analysis.terminal import print_table
 
     if opts.sweep == "search":  # the Optuna search has no paper table: its Pareto front
-        from analysis.search import write_search
+        from analysis.pareto import write_search
 
         write_search(opts.results_dir, opts.out_dir, plots=opts.plots)
         return {}

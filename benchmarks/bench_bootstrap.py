@@ -21,6 +21,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+
 from benchmarks import save
 
 OUT = Path(__file__).parent / "results" / "bootstrap.json"
@@ -41,13 +42,12 @@ def _cocoeval_seconds(gt_path: Path, results: list[dict]) -> tuple[float, float]
 
 def main(images: int = IMAGES, resamples: int = RESAMPLES) -> dict:
     """Measure, write benchmarks/results/bootstrap.json and return it."""
-    from analysis.bootstrap import coco_ap
-    from analysis.detections import ground_truth, load_detections
-    from analysis.matching import match
-    from analysis.replicates import match_artifact, replicates
-    from analysis.resampling import percentile_ci, two_sided_p
-    from analysis.synthetic_dets import make_detections_fast, make_ground_truth
-    from training.detections import write_artifact
+    from stats.bootstrap import coco_ap
+    from stats.detections import ground_truth, load_detections, write_artifact
+    from stats.matching import match
+    from stats.replicates import match_artifact, replicates
+    from stats.resampling import percentile_ci, two_sided_p
+    from stats.testing import make_detections_fast, make_ground_truth
 
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)

@@ -23,6 +23,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+
 from benchmarks import save
 
 ROOT = Path(__file__).resolve().parents[1]

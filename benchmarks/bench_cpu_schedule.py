@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 
 import yaml
+
 from benchmarks import save
 
 ROOT = Path(__file__).resolve().parents[1]

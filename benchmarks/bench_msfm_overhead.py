@@ -21,8 +21,8 @@ OUT = Path(__file__).parent / "results" / "msfm_overhead.json"
 
 
 def _variant(enabled: bool):
-    from spec.msfm import MSFMSpec
-    from spec.variant import ScheduleConf, Variant
+    from description.msfm_spec import MSFMSpec
+    from description.variant import ScheduleConf, Variant
 
     return Variant(msfm=MSFMSpec(enabled=enabled), schedule=ScheduleConf(pretrained=False))
 

@@ -27,7 +27,7 @@ VARIANTS = {"baseline": ["msfm.enabled=false"], "msfm": []}
 
 def _ap(overrides: list[str]) -> float:
     """bbox AP (points) of one run through the real gate and training task."""
-    from sweeps.variants import gate
+    from sweeps.gate import gate
     from training.train import train_and_evaluate
 
     (spec,) = gate(overrides)

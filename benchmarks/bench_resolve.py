@@ -31,6 +31,7 @@ from collections import Counter
 from pathlib import Path
 
 import numpy as np
+
 from benchmarks import save
 
 OUT = Path(__file__).parent / "results" / "resolve.json"
@@ -49,7 +50,7 @@ def image_sd_from_bootstrap() -> float:
 
 def table2():
     """(truth AP by variant key, baseline key, parts: name -> distinct option keys) of Table 2."""
-    from analysis.spec import load_specs
+    from analysis.paper import load_specs
 
     spec = load_specs()["table2"]
     truth, parts, base = {}, {}, None

@@ -31,7 +31,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from analysis.pruning import candidates, rank_agreement, replay
+from analysis.pruning_replay import candidates, rank_agreement, replay
 from benchmarks import save
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -85,8 +85,8 @@ def trials_of(records: list[dict]) -> list[dict]:
 def paired_delta(unpruned: str, pruned: str, resamples: int = 1000) -> dict:
     """Best AP of the pruned search minus the unpruned one's, with its 95% CI from a paired
     bootstrap over the val images (the same synthetic val set in both roots)."""
-    from analysis.replicates import replicates
-    from analysis.resampling import percentile_ci
+    from stats.replicates import replicates
+    from stats.resampling import percentile_ci
 
     (ids_a, sha_a, ap_a), (ids_b, sha_b, ap_b) = replicates([unpruned, pruned], "bbox", resamples, 0)
     if sha_a != sha_b or list(ids_a) != list(ids_b):
@@ -130,7 +130,7 @@ def main() -> dict:
         base, pruned = out["none"], out["successive_halving"]
         saving = 1 - pruned["epochs_trained"] / base["epochs_trained"]
         noise = paired_delta(base.pop("best_detections"), pruned.pop("best_detections"))
-    # Other pruners, replayed on the unpruned curves (analysis.pruning; exact here: sequential
+    # Other pruners, replayed on the unpruned curves (analysis.pruning_replay; exact here: sequential
     # trials, deterministic training). The replay of the pruner as run must equal the real run.
     replays = {label: replay(base["trials"], *how, EPOCHS)
                for label, how in candidates(EPOCHS, VAL_INTERVAL).items()}

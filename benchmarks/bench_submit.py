@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import cProfile
 import io
-import json
 import os
 import pstats
 import shutil
@@ -24,6 +23,7 @@ import subprocess
 import tempfile
 import time
 from pathlib import Path
+
 from benchmarks import save
 
 OUT = Path(__file__).parent / "results" / "submit.json"
@@ -47,8 +47,8 @@ def _conf():
 
 
 def _specs(tmp: Path) -> list:
-    from spec.run import RunSpec
-    from spec.variant import Variant
+    from description.run_spec import RunSpec
+    from description.variant import Variant
 
     return [RunSpec(variant=Variant(seed=i), names={}, overrides=[f"seed={i}"],
                     results_dir=str(tmp / "results"), work_root=str(tmp / "work"))
@@ -164,6 +164,7 @@ def main() -> dict:
     if not shutil.which("sbatch"):
         raise RuntimeError("no SLURM client (sbatch) on PATH: start the test cluster first")
     import submitit  # noqa: F401 - imports out of the timings
+
     import launchers.slurm  # noqa: F401
     import training.task  # noqa: F401
 
@@ -188,7 +189,7 @@ def main() -> dict:
     git = bd["of which git_commit (2 git subprocesses each)"]
     sacct = bd_again["sacct lookups (job_states)"]
     result = dict(
-        # headline first (benchmarks.run prints the first four)
+        # headline first (benchmarks prints the first four)
         ours_per_variant_s=round(med_ours / N_VARIANTS, 5),
         bare_per_variant_s=round(med_bare / N_VARIANTS, 5),
         ratio_ours_to_bare=round(med_ours / med_bare, 1),

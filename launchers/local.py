@@ -10,7 +10,7 @@ import contextlib
 import io
 from pathlib import Path
 
-from spec.run import RunSpec
+from description.run_spec import RunSpec
 
 TRANSCRIPT = "console.log"  # in the variant's work dir, appended across resumes
 

@@ -15,25 +15,25 @@ from dataclasses import is_dataclass
 from pathlib import Path
 from typing import Sequence
 
+from description.domain import check_domains
+from description.run_spec import RunSpec
+from launchers.slurm_conf import slurm_conf
 from results.record import new_record
-from spec.domain import check_domains
 from results.store import CorruptRecord, ResultStore
-from spec.run import RunSpec
 
 log = logging.getLogger(__name__)
 OVER = {"FAILED", "NODE_FAIL", "CANCELLED", "TIMEOUT", "OUT_OF_MEMORY", "BOOT_FAIL", "DEADLINE",
         "COMPLETED"}  # not PREEMPTED: a preempted job is requeued
 ACTIVE = {"PENDING", "RUNNING", "REQUEUED", "RESIZING", "SUSPENDED", "CONFIGURING", "COMPLETING"}
 SIGNAL_DELAY_S = 120  # SIGUSR2 this long before the time limit: time to requeue cleanly
+CHECKOUT = Path(__file__).resolve().parents[1]  # the stages run from here (only msfm is installed)
 
 
 def validate_launcher(conf) -> None:
     """One-line ``ValueError`` naming the field: a field outside its declared domain, a job shape
     SLURM would refuse or waste, a machine without SLURM's commands, an unknown partition."""
     if not is_dataclass(conf):  # the composed node: its typed LauncherConf
-        from omegaconf import OmegaConf
-
-        conf = OmegaConf.to_object(conf)
+        conf = slurm_conf(conf)
     check_domains(conf, "launcher.")
     if conf.gpus_per_node and conf.gpus_per_node % conf.tasks_per_node:
         raise ValueError(f"launcher.gpus_per_node: {conf.gpus_per_node} GPUs cannot be divided "
@@ -68,7 +68,7 @@ def executor(conf, folder: str | Path, job_name: str):
         job_name=job_name, nodes=conf.nodes, ntasks_per_node=conf.tasks_per_node,
         cpus_per_task=conf.cpus_per_task, time=conf.timeout_min,
         array_parallelism=conf.array_parallelism, signal_delay_s=SIGNAL_DELAY_S,
-        setup=list(conf.setup),
+        setup=[f"export PYTHONPATH={CHECKOUT}${{PYTHONPATH:+:$PYTHONPATH}}", *conf.setup],
         # requeue on preemption/node failure; submitit requeues itself on time-out signals
         additional_parameters={"requeue": True, **dict(conf.additional_parameters)},
         partition=conf.partition, account=conf.account, qos=conf.qos,

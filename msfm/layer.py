@@ -16,8 +16,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from description.msfm_spec import BlockError, check_block
 from msfm.cost import branch_depth, scaled_size
-from spec.msfm import BlockError, check_block
 
 
 def resize_to(x: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:

@@ -29,7 +29,7 @@ if ! ls "$WHEELS"/mmcv-2.1.0-*.whl >/dev/null 2>&1; then
         -w "$WHEELS" mmcv==2.1.0
 fi
 
-"${PIP[@]}" -e ".[dev]" --config-settings editable_mode=compat
+"${PIP[@]}" -e ".[dev]" --config-settings editable_mode=strict
 
 "$VENV/bin/python" - <<'PY'
 import torch

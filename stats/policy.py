@@ -19,8 +19,19 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from stats.intervals import PRIOR_DF, Interval, SeedNoise, delta_interval, interval, seed_noise
-from stats.verdicts import (ALPHA, DEFAULT_MAX_SEEDS, NO_CLAIM, UNRESOLVED, Best, Option, best_option,
-                            look_level, pair_variance, resolvable, verdict)
+from stats.verdicts import (
+    ALPHA,
+    DEFAULT_MAX_SEEDS,
+    NO_CLAIM,
+    UNRESOLVED,
+    Best,
+    Option,
+    best_option,
+    look_level,
+    pair_variance,
+    resolvable,
+    verdict,
+)
 
 NOT_RUN, NO_EVIDENCE = "not run", "no evidence"
 

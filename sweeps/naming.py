@@ -14,8 +14,8 @@ from pathlib import Path
 
 from omegaconf import OmegaConf
 
-from spec.msfm import KNOBS
-from spec.variant import DatasetConf, DetectorConf, ScheduleConf, Variant
+from description.msfm_spec import KNOBS
+from description.variant import DatasetConf, DetectorConf, ScheduleConf, Variant
 
 CONF_DIR = Path(__file__).resolve().parents[1] / "conf"
 GROUPS = {"detector": DetectorConf, "dataset": DatasetConf, "schedule": ScheduleConf}

@@ -10,7 +10,7 @@ import sys
 from dataclasses import replace
 from typing import Sequence
 
-from spec.variant import Variant
+from description.variant import Variant
 from sweeps import schema  # noqa: F401  (registers the typed schema)
 from sweeps.variants import compose_jobs, names_of, one_line, variant_of
 
@@ -83,7 +83,7 @@ def detector_options() -> list[dict]:
 
     from omegaconf import OmegaConf
 
-    from spec.variant import DetectorConf
+    from description.variant import DetectorConf
     from sweeps.variants import CONF_DIR, group_options
 
     names = {f.name for f in fields(DetectorConf)}

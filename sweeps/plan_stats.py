@@ -19,9 +19,9 @@ from dataclasses import asdict, replace
 from importlib.metadata import version
 from pathlib import Path
 
+from description.msfm_spec import MSFMSpec, to_plugins
+from description.variant import DetectorConf, Variant
 from msfm.cost import block_macs, block_params
-from spec.msfm import MSFMSpec, to_plugins
-from spec.variant import DetectorConf, Variant
 
 POSITION_CONV = {"after_conv1": "conv1", "after_conv2": "conv2", "after_conv3": "conv3"}
 ROOT = Path(__file__).resolve().parents[1]

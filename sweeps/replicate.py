@@ -34,7 +34,7 @@ class RoundPlan:
 
 def row_key(names: dict) -> str:
     """The table row of a variant named ``names`` (its seed left out), as analysis matches rows."""
-    from analysis.spec import match_key
+    from analysis.paper import match_key
 
     return match_key(names["msfm"], names["detector"], names)
 
@@ -63,7 +63,7 @@ def plan_round(composed: Sequence[tuple[list, object]], gpu_hours=None) -> Round
     from analysis.significance import sweep_evidence
     from stats.intervals import default_prior
     from stats.policy import expected_cost, next_seeds
-    from sweeps.variants import variant_of
+    from sweeps.schema import variant_of
 
     cfg0 = composed[0][1]
     if any(o.split("=", 1)[0].lstrip("+") == "seed" for job, _ in composed for o in job):
@@ -109,7 +109,7 @@ def plan_round(composed: Sequence[tuple[list, object]], gpu_hours=None) -> Round
 
 def _paper_deltas(baselines: dict) -> dict:
     """The paper's Delta AP of each row that is a paper row (the projection's prior)."""
-    from analysis.spec import load_specs
+    from analysis.paper import load_specs
 
     paper = {r.match: r.paper[0] for s in load_specs().values() if s.metric == "bbox"
              for p in s.parts for r in p.rows if r.paper}

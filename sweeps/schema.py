@@ -4,43 +4,28 @@ A typo in a key or a wrong type fails at compose time, before anything is planne
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Dict, List, Optional
+from dataclasses import dataclass, fields
+from typing import List, Optional
 
 from hydra.core.config_store import ConfigStore
-from omegaconf import OmegaConf
+from omegaconf import DictConfig, OmegaConf
 
-from spec.domain import NO_SPACE, Domain, nested, value
-from spec.variant import NAME, PATH, Variant
+from description.domain import Domain, nested, value
+from description.variant import NAME, PATH, Variant
+from launchers.slurm_conf import SlurmConf
 
 OBJECTIVES = ("ap", "ap_params")  # bbox AP, or (AP, params in M) for the multi-objective search
 
 
-SLURM_WORD = Domain(str, pattern=NO_SPACE, optional=True)  # a partition, account, ... or null
 PROJECT = Domain(str, pattern=r"[^/\\#?%:\s]+", optional=True)  # wandb refuses / \ # ? % :
 
 
 @dataclass
-class LauncherConf:
-    """Where variants run: ``local`` (this machine) or ``slurm`` (one job per variant)."""
+class LauncherConf(SlurmConf):
+    """Where variants run: ``local`` (this machine) or ``slurm`` (one job per variant, with the
+    SLURM launcher's own settings, ``launchers.slurm_conf.SlurmConf``)."""
 
     name: str = value("local", kind=str, choices=("local", "slurm"))
-    nodes: int = value(1, kind=int, low=1, high=1024)
-    tasks_per_node: int = value(1, kind=int, low=1, high=64)  # one process per GPU
-    gpus_per_node: int = value(0, kind=int, low=0, high=64)
-    cpus_per_task: int = value(2, kind=int, low=1, high=1024)
-    mem_gb: int = value(0, kind=int, low=0, high=100000)  # 0 = the cluster's default
-    timeout_min: int = value(1440, kind=int, low=1, high=525600)  # at most a year
-    partition: Optional[str] = value(None, SLURM_WORD)
-    account: Optional[str] = value(None, SLURM_WORD)
-    qos: Optional[str] = value(None, SLURM_WORD)
-    constraint: Optional[str] = value(None, SLURM_WORD)
-    exclude: Optional[str] = value(None, SLURM_WORD)
-    array_parallelism: int = value(16, kind=int, low=1, high=100000)  # variants at once
-    max_requeues: int = value(3, kind=int, low=0, high=100)  # preemptions/time-outs survived
-    wait: bool = value(False, kind=bool)  # block until the jobs end (a search needs results)
-    additional_parameters: Dict[str, str] = value({}, kind=dict, item=str)  # extra #SBATCH keys
-    setup: List[str] = value([], kind=list, item=str)  # shell lines run first (module load, ...)
 
 
 @dataclass
@@ -101,3 +86,10 @@ def register() -> None:
 
 
 register()
+
+
+def variant_of(cfg: DictConfig) -> Variant:
+    """The Variant of a composed config (typed dataclasses, interpolations resolved)."""
+    parts = {f.name: OmegaConf.to_object(cfg[f.name]) if OmegaConf.is_config(cfg[f.name])
+             else cfg[f.name] for f in fields(Variant)}
+    return Variant(**parts)

@@ -9,8 +9,8 @@ import sys
 from typing import Sequence
 
 from sweeps import schema  # noqa: F401  (registers the typed schema)
-from sweeps.search import search_status
 from sweeps.naming import label, names_of_variant
+from sweeps.search_ledger import search_status
 from sweeps.variants import compose_jobs, variant_of
 
 STYLE = {"finished": "green", "running": "yellow", "failed": "red", "pending": "dim",

@@ -3,24 +3,16 @@ from __future__ import annotations
 
 from dataclasses import fields
 from pathlib import Path
-from typing import Iterable, Optional, Sequence
+from typing import Iterable, Sequence
 
 from omegaconf import DictConfig, OmegaConf
 
-from spec.domain import check_domains, domain_of
-from spec.run import RunSpec
-from spec.variant import Variant
+from description.domain import check_domains, domain_of
+from description.run_spec import RunSpec
+from description.variant import Variant
 from sweeps import schema  # registers the typed schema compose() needs
 from sweeps.naming import CONF_DIR, VARIANT_GROUPS, label, names_of_variant
-
-_PASSED: dict[tuple, tuple] = {}  # job overrides -> (cfg, RunSpec): the gate's memory
-
-
-def variant_of(cfg: DictConfig) -> Variant:
-    """The Variant of a composed config (typed dataclasses, interpolations resolved)."""
-    parts = {f.name: OmegaConf.to_object(cfg[f.name]) if OmegaConf.is_config(cfg[f.name])
-             else cfg[f.name] for f in fields(Variant)}
-    return Variant(**parts)
+from sweeps.schema import variant_of
 
 
 def check_settings(cfg: DictConfig) -> None:
@@ -40,8 +32,8 @@ def check_settings(cfg: DictConfig) -> None:
 def validated(cfg: DictConfig) -> Variant:
     """The Variant of a composed config, every field checked against its declared domain, then
     against its detector's real backbone (channels per stage and position read from the mmdet
-    config; see ``spec.backbone``)."""
-    from spec.backbone import check_images_per_gpu, msfm_channels
+    config; see ``description.backbone``)."""
+    from description.backbone import check_images_per_gpu, msfm_channels
 
     check_settings(cfg)
     variant = variant_of(cfg)
@@ -83,36 +75,6 @@ def _values(o) -> list[str]:
     return [f"{key}={o.get_value_element_as_str()}"]
 
 
-def validate_jobs(config_loader, master_config: DictConfig, jobs: Sequence[Sequence[str]]) -> None:
-    """Compose and validate every job not yet through the gate; raise one line naming the job."""
-    for job in jobs:
-        if tuple(job) in _PASSED:
-            continue
-        try:
-            check_group_overrides(job)
-            spec_of(config_loader.load_sweep_config(master_config, list(job)), job)
-        except Exception as e:  # noqa: BLE001 - any composition error becomes one line
-            raise ValueError(f"{compose_error(e)}  [variant: {' '.join(job)}]") from None
-
-
-def passed(job: Sequence[str]) -> Optional[tuple[DictConfig, RunSpec]]:
-    """The composed config and RunSpec of a grid point that went through the gate in this
-    process, or None: sweepers, ``main`` and launchers trust it instead of re-validating."""
-    return _PASSED.get(tuple(job))
-
-
-def gate(overrides: Sequence[str]) -> list[RunSpec]:
-    """Compose and validate every grid point of a command line once: any problem is one
-    ``ValueError`` naming the variant. What passes is remembered for this process."""
-    specs = []
-    for job, cfg in compose_jobs(overrides, check=False):
-        try:
-            specs.append(spec_of(cfg, job))
-        except ValueError as e:
-            raise ValueError(f"{compose_error(e)}  [variant: {' '.join(job)}]") from None
-    return specs
-
-
 def one_line(e: BaseException) -> str:
     """An exception's message (and its cause's, where Hydra keeps the detail) on one line."""
     text = str(e)
@@ -145,9 +107,9 @@ def compose_error(e: BaseException) -> str:
 
 def spec_of(cfg: DictConfig, overrides: Sequence[str]) -> RunSpec:
     """The validated RunSpec of a composed config; one-line ``ValueError`` if anything is off.
-    The grid point is remembered as passed (see :func:`passed`)."""
+    Stateless: :class:`sweeps.gate.Gate` remembers what passed."""
+    from description.files import check_files
     from results.store import ResultStore
-    from spec.files import check_files
 
     variant = validated(cfg)
     check_files(variant)
@@ -167,7 +129,6 @@ def spec_of(cfg: DictConfig, overrides: Sequence[str]) -> RunSpec:
         wandb=OmegaConf.to_container(cfg.wandb), num_workers=cfg.num_workers,
         log_interval=cfg.log_interval,
     )
-    _PASSED[tuple(overrides)] = (cfg, spec)
     return spec
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Optional
 
-from spec.files import check_dataset
-from spec.variant import DatasetConf
+from description.files import check_dataset
+from description.variant import DatasetConf
 
 
 def prepare_dataset(dataset: DatasetConf) -> tuple[str, Optional[list]]:

@@ -4,11 +4,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Optional
 
-from spec.backbone import needs_two_images
-from spec.files import mmdet_config_path
-from spec.msfm import to_plugins
-from spec.variant import Variant
-
+from description.backbone import needs_two_images
+from description.files import mmdet_config_path
+from description.msfm_spec import to_plugins
+from description.variant import Variant
 
 RESIZES = ("Resize", "RandomResize", "RandomChoiceResize")  # mmdet's resizing transforms
 
@@ -62,7 +61,7 @@ def baseline_model(variant: Variant):
     """The model config of ``variant``'s detector without MSFM (what paired seeds share)."""
     from dataclasses import replace
 
-    from spec.msfm import MSFMSpec
+    from description.msfm_spec import MSFMSpec
 
     return model_config(replace(variant, msfm=MSFMSpec(enabled=False))).model
 

@@ -5,7 +5,7 @@ import contextlib
 import functools
 from typing import Iterator
 
-from spec.variant import Variant
+from description.variant import Variant
 
 
 @functools.lru_cache(maxsize=1)  # registering walks all of mmdet: once per process (~1 s)

@@ -17,7 +17,6 @@ from __future__ import annotations
 import colorsys
 import contextlib
 import fcntl
-import hashlib
 import json
 import logging
 import os
@@ -28,12 +27,13 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw
 
-from spec.variant import SYNTHETIC_LIMITS
+from description.variant import SYNTHETIC_LIMITS
+from results.atomic import sha256
 
 log = logging.getLogger(__name__)
 
 CLASSES = ("circle", "square", "triangle", "ellipse", "star", "hexagon")
-assert len(CLASSES) == SYNTHETIC_LIMITS["num_classes"][2], "keep spec.variant's limits in step"
+assert len(CLASSES) == SYNTHETIC_LIMITS["num_classes"][2], "keep description.variant's limits in step"
 _HUES = (0.0, 0.33, 0.62, 0.12, 0.83, 0.5)  # colour family per class: red, green, blue, ...
 _VERTICES = (32, 4, 3, 32, 10, 6)  # round shapes as 32-gons
 _VERSION = 1  # bump when the output changes, so old caches are regenerated
@@ -177,17 +177,13 @@ def _generate(out: Path, seed: int, counts: tuple[int, int], size: int, num_clas
     files = sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file())
     manifest = {"version": _VERSION, "params": _params(seed, counts, size, num_classes),
                 "files": {f: (out / f).stat().st_size for f in files},
-                "sha256": {f: _sha256(out / f) for f in files if f.startswith("annotations/")}}
+                "sha256": {f: sha256(out / f) for f in files if f.startswith("annotations/")}}
     (out / _MANIFEST).write_text(json.dumps(manifest, indent=1))
 
 
 def _params(seed, counts, size, num_classes) -> dict:
     return {"seed": seed, "num_train": counts[0], "num_val": counts[1],
             "image_size": size, "num_classes": num_classes}
-
-
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def _problem(target: Path, params: dict) -> str | None:
@@ -207,7 +203,7 @@ def _problem(target: Path, params: dict) -> str | None:
             if (target / rel).stat().st_size != size:
                 return f"{rel} has the wrong size (truncated?)"
         for rel, digest in manifest["sha256"].items():
-            if _sha256(target / rel) != digest:
+            if sha256(target / rel) != digest:
                 return f"{rel} is corrupt (sha256 mismatch)"
     except (KeyError, TypeError, AttributeError):
         return f"{_MANIFEST} is malformed"
@@ -238,7 +234,7 @@ def ensure_dataset(root: str | Path, *, seed: int = 0, num_train: int = 64, num_
         seed: non-negative; the same seed gives byte-identical files.
         num_train: training images, >= 1.
         num_val: validation images, >= 1 (>= 3 for all COCO size buckets).
-        image_size: square image side in px, within ``spec.variant.SYNTHETIC_LIMITS`` (>= 160
+        image_size: square image side in px, within ``description.variant.SYNTHETIC_LIMITS`` (>= 160
             for large objects of every class).
         num_classes: 1..len(CLASSES).
     """

@@ -15,9 +15,9 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Optional
 
+from description.run_spec import RunSpec
 from results.record import new_record
 from results.store import ResultStore
-from spec.run import RunSpec
 
 log = logging.getLogger(__name__)
 

@@ -8,8 +8,9 @@ from pathlib import Path
 
 from mmengine.hooks import Hook
 
-from spec.run import RunSpec
-from training.detections import SUFFIX, register_metric
+from description.run_spec import RunSpec
+from stats.detections import SUFFIX
+from training.detections_hook import register_metric
 
 
 class LastMetrics(Hook):
@@ -104,7 +105,7 @@ def wandb_run_id(spec: RunSpec) -> str:
 
 
 def train_and_evaluate(spec: RunSpec, launcher: str = "none", progress=None) -> dict:
-    """Train ``spec.variant`` and return the record fields: metrics, params, gflops, ...
+    """Train ``description.variant`` and return the record fields: metrics, params, gflops, ...
 
     ``progress``: a ``report(event, **fields)`` callable, fed by ``ProgressHook``."""
     from mmengine.runner import Runner
@@ -126,7 +127,7 @@ def train_and_evaluate(spec: RunSpec, launcher: str = "none", progress=None) -> 
     runner.register_hook(FiniteLoss())
     pruning = None
     if spec.trial:  # a search trial: report val AP to its study, stop when pruned
-        from training.pruning import TrialPruning
+        from training.pruning_hook import TrialPruning
 
         pruning = TrialPruning(spec.trial)
         runner.register_hook(pruning)

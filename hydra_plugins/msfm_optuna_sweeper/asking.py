@@ -8,7 +8,7 @@ import logging
 from typing import Optional
 
 from hydra_plugins.msfm_optuna_sweeper.space import overrides_of
-from hydra_plugins.msfm_optuna_sweeper.study import constrain
+from hydra_plugins.msfm_optuna_sweeper.study_setup import constrain
 
 log = logging.getLogger(__name__)
 

@@ -10,7 +10,7 @@ from typing import Callable, Sequence
 from hydra_plugins.msfm_optuna_sweeper.asking import Asker
 from hydra_plugins.msfm_optuna_sweeper.heartbeat import Heartbeat
 from hydra_plugins.msfm_optuna_sweeper.space import parse_space
-from hydra_plugins.msfm_optuna_sweeper.study import check_options, open_study, pruner_spec
+from hydra_plugins.msfm_optuna_sweeper.study_setup import check_options, open_study, pruner_spec
 from hydra_plugins.msfm_optuna_sweeper.telling import Teller
 
 log = logging.getLogger(__name__)
@@ -22,12 +22,14 @@ class Search:
     Args:
         conf: the ``hydra.sweeper`` node; config: the composed master config;
         storage_url: the real storage (journal path or RDB URL, password included);
-        arguments: the command line's overrides; config_loader: Hydra's, for the gate.
+        arguments: the command line's overrides; config_loader: Hydra's, for the gate;
+        gate: the invocation's ``sweeps.gate.Gate`` (sampled points go through it).
     """
 
-    def __init__(self, conf, config, storage_url: str, arguments: Sequence[str], config_loader):
+    def __init__(self, conf, config, storage_url: str, arguments: Sequence[str], config_loader,
+                 gate):
         check_options(conf, config.schedule)
-        self.conf, self.config, self.config_loader = conf, config, config_loader
+        self.conf, self.config, self.config_loader, self.gate = conf, config, config_loader, gate
         self.space, fixed = parse_space(conf.params, arguments)
         self.study = open_study(conf, storage_url, config.schedule)
         self.teller = Teller(self.study, conf.mode, str(config.results_dir))
@@ -49,7 +51,7 @@ class Search:
         from optuna.storages import fail_stale_trials
         from optuna.trial import TrialState
 
-        from sweeps.search import counted
+        from sweeps.search_ledger import counted
 
         poll = min(5.0, float(self.conf.heartbeat_interval))
         with Heartbeat(self.study._storage, self.conf.heartbeat_interval) as beats:
@@ -100,7 +102,7 @@ class Search:
             beats.ids.difference_update(t._trial_id for t, _, _ in batch)
 
     def _over_gpu_budget(self, trials) -> bool:
-        from sweeps.search import planned_gpu_hours, spent_gpu_hours
+        from sweeps.search_ledger import planned_gpu_hours, spent_gpu_hours
 
         budget = self.conf.budget_gpu_hours
         if budget is None:
@@ -116,10 +118,8 @@ class Search:
         return True
 
     def _gate(self, job: list):
-        from sweeps.variants import passed, validate_jobs
-
-        validate_jobs(self.config_loader, self.config, [job])
-        return passed(job)[1]
+        self.gate.validate_jobs(self.config_loader, self.config, [job])
+        return self.gate.passed(job)[1]
 
     def _stats(self, spec) -> tuple[int, float]:
         """(params, planned GPU-hours) of ``spec``, priced as ``sweeps.plan`` prices it (its

@@ -3,7 +3,7 @@
 Each trial is a Hydra job (one variant) run by whichever launcher is configured (local, or
 ``msfm_slurm``); its result is read back from the results store and told to the study. The
 study lives in a journal file on the shared file system (or an RDB the user names), so SLURM
-jobs on other nodes report their val AP to it and are pruned from inside (training/pruning.py).
+jobs on other nodes report their val AP to it and are pruned from inside (training/pruning_hook.py).
 """
 import logging
 import sys
@@ -65,9 +65,10 @@ class OptunaSweeper(Sweeper):
         from omegaconf import OmegaConf, read_write
 
         from results.study import mask_url
-        from sweeps.search import storage_of
+        from sweeps.gate import gate_of
+        from sweeps.search_ledger import storage_of
 
-        self.hydra_context, self.config = hydra_context, config
+        self.hydra_context, self.config, self.gate = hydra_context, config, gate_of(task_function)
         self.conf = OmegaConf.create(OmegaConf.to_container(config.hydra.sweeper, resolve=True))
         self.storage_url = storage_of(self.conf, config.hydra.sweep.dir)
         with read_write(config.hydra):  # what jobs, multirun.yaml and logs see: no password
@@ -85,7 +86,7 @@ class OptunaSweeper(Sweeper):
 
         try:
             search = Search(self.conf, self.config, self.storage_url, arguments,
-                            self.hydra_context.config_loader)
+                            self.hydra_context.config_loader, self.gate)
         except ValueError as e:
             sys.exit(f"error: {e}")  # one line, before any trial is asked
         sweep_dir = Path(self.config.hydra.sweep.dir)

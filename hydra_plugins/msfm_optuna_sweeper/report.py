@@ -9,7 +9,7 @@ log = logging.getLogger(__name__)
 
 def report(search) -> None:
     """Log the summary of ``search`` (a finished :class:`~.loop.Search`)."""
-    from sweeps.search import summary, summary_line
+    from sweeps.search_ledger import summary, summary_line
 
     conf, study = search.conf, search.study
     s = summary(study, search.config.results_dir, conf.n_trials, conf.budget_gpu_hours)

@@ -36,14 +36,19 @@ class RowsSweeper(BasicSweeper):
         super().__init__(max_batch_size=max_batch_size, params=params)
         self.rows = [dict(r) for r in rows] if rows else None
 
+    def setup(self, *, hydra_context, task_function, config) -> None:
+        from sweeps.gate import gate_of
+
+        super().setup(hydra_context=hydra_context, task_function=task_function, config=config)
+        self.gate = gate_of(task_function)  # what passed before Hydra started is trusted
+
     def sweep(self, arguments: List[str]) -> Any:
         from sweeps.grid import expand
-        from sweeps.variants import validate_jobs
 
         parser = OverridesParser.create(config_loader=self.hydra_context.config_loader)
         jobs = expand(self.rows, self.params, arguments, parser)
         try:
-            validate_jobs(self.hydra_context.config_loader, self.config, jobs)
+            self.gate.validate_jobs(self.hydra_context.config_loader, self.config, jobs)
         except ValueError as e:
             sys.exit(f"error: {e}")  # one line, before any job is launched
         sweep_dir = Path(self.config.hydra.sweep.dir)

@@ -12,11 +12,15 @@ from hydra.core.config_store import ConfigStore
 from hydra.core.utils import JobReturn, JobStatus
 from hydra.plugins.launcher import Launcher
 
+from launchers.slurm_conf import SlurmConf, slurm_conf
+
 log = logging.getLogger(__name__)
 
 
 @dataclass
-class SlurmLauncherConf:
+class SlurmLauncherConf(SlurmConf):
+    """The launcher's own node (``hydra.launcher``): its job settings and its class."""
+
     _target_: str = "hydra_plugins.msfm_slurm_launcher.slurm_launcher.SlurmLauncher"
 
 
@@ -24,29 +28,31 @@ ConfigStore.instance().store(group="hydra/launcher", name="msfm_slurm", node=Slu
 
 
 class SlurmLauncher(Launcher):
-    """Submits the batch of jobs it is given as one submitit job array."""
+    """Submits the batch of jobs it is given as one submitit job array, shaped by its own
+    settings (``hydra.launcher``, filled from ``launcher.*`` by conf/launcher/slurm.yaml)."""
+
+    def __init__(self, **settings) -> None:
+        self.settings: SlurmConf = slurm_conf(settings)
 
     def setup(self, *, hydra_context, task_function, config) -> None:
+        from launchers.slurm import validate_launcher
+        from sweeps.gate import gate_of
+
+        validate_launcher(self.settings)  # also what ``hydra.launcher.<field>=`` set directly
         self.hydra_context, self.config = hydra_context, config
+        self.gate = gate_of(task_function)  # grid points through it already are trusted as they are
 
     def launch(self, job_overrides: Sequence[Sequence[str]], initial_job_idx: int):
         from launchers.slurm import submit
-        from sweeps.variants import passed, spec_of
 
-        cfgs, specs = [], []
-        for o in job_overrides:  # grid points through the gate already are trusted as they are
-            cfg, spec = passed(o) or (None, None)
-            if spec is None:
-                cfg = self.hydra_context.config_loader.load_sweep_config(self.config, list(o))
-                spec = spec_of(cfg, list(o))
-            cfgs.append(cfg)
-            specs.append(spec)
+        self.gate.validate_jobs(self.hydra_context.config_loader, self.config, job_overrides)
+        cfgs, specs = zip(*(self.gate.passed(o) for o in job_overrides)) if job_overrides else ((), ())
         folder = Path(self.config.hydra.sweep.dir) / "submitit"
-        outcome = submit(specs, self.config.launcher, folder,
+        outcome = submit(specs, self.settings, folder,
                          job_name=f"msfm-{self.config.get('sweep') or 'adhoc'}")
         log.info(f"{len(outcome)} variants handled; logs in {folder}; "
                  "follow with: python -m sweeps.status <same overrides>")
-        if not self.config.launcher.wait:
+        if not self.settings.wait:
             return [self._job_return(o, cfg, folder, out) for o, cfg, out in zip(job_overrides, cfgs, outcome)]
         from launchers.slurm import wait_for_records
         from sweeps.variants import objective

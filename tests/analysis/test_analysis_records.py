@@ -77,7 +77,7 @@ def test_different_values_are_different_rows_and_misnamed_old_records_are_refuse
     """A 3S run and a ``msfm.scales=[0.5,1.0]`` run are two rows; records written before names
     came from values, named 3S but trained with other scales, are refused, never merged."""
     from analysis.collect import build_tables
-    from analysis.spec import load_specs
+    from analysis.paper import load_specs
 
     def config(scales):
         return {"msfm": {"scales": scales}, "detector": {"name": "faster_rcnn_r50_fpn"}}

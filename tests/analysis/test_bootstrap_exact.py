@@ -7,11 +7,10 @@ import sys
 import numpy as np
 import pytest
 
-from analysis.bootstrap import coco_ap
-from analysis.detections import load_detections
-from analysis.matching import match
-from analysis.synthetic_dets import make_detections, make_ground_truth
-from training.detections import write_artifact
+from stats.bootstrap import coco_ap
+from stats.detections import load_detections, write_artifact
+from stats.matching import match
+from stats.testing import make_detections, make_ground_truth
 
 STATS = 6  # AP, AP50, AP75, APs, APm, APl
 

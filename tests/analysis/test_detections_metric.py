@@ -38,9 +38,9 @@ def _noisy_predictions(coco, cat_ids, rng):
 def test_artifact_reproduces_the_metrics_of_mmdet(tmp_path):
     from pycocotools.coco import COCO
 
-    from analysis.detections import load_detections
-    from analysis.replicates import replicates
-    from training.detections import register_metric
+    from stats.detections import load_detections
+    from stats.replicates import replicates
+    from training.detections_hook import register_metric
 
     root = ensure_dataset(tmp_path / "data", num_train=3, num_val=12)
     ann_file = str(root / "annotations/instances_val.json")

@@ -10,9 +10,9 @@ from tests.run.helpers import sweeps_run
 @pytest.mark.slow
 def test_real_run_writes_detections_that_reproduce_its_ap(tmp_path):
     from analysis.args import parse_args
-    from analysis.detections import load_detections
-    from analysis.replicates import replicates
     from analysis.tables import run
+    from stats.detections import load_detections
+    from stats.replicates import replicates
 
     proc = sweeps_run(tmp_path, "msfm.enabled=false", "dataset.num_val=6")
     assert proc.returncode == 0, proc.stderr[-3000:]

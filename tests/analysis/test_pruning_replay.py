@@ -1,9 +1,9 @@
-"""``python -m analysis.pruning``: replaying a search's own curves through Optuna's pruners.
+"""``python -m analysis.pruning_replay``: replaying a search's own curves through Optuna's pruners.
 (The replay's exactness against a real pruned search is checked by benchmarks/bench_search.py,
 which runs both: ``replay_matches_run`` in its results.)"""
 import json
 
-from analysis.pruning import main, replay, report, study_curves
+from analysis.pruning_replay import main, replay, report, study_curves
 
 EPOCHS = range(2, 13, 2)
 

@@ -6,19 +6,19 @@ import numpy as np
 import pytest
 
 from analysis.args import parse_args
-from analysis.bootstrap import coco_ap, resample_weights
-from analysis.matching import match
-from analysis.resampling import percentile_ci, two_sided_p
-from analysis.synthetic import make_record, write_record
-from analysis.synthetic_dets import make_detections, make_ground_truth
-from training.detections import write_artifact
+from analysis.testing import make_record, write_record
+from stats.bootstrap import coco_ap, resample_weights
+from stats.detections import write_artifact
+from stats.matching import match
+from stats.resampling import percentile_ci, two_sided_p
+from stats.testing import make_detections, make_ground_truth
 
 B = 200  # enough to separate "no better" from "clearly better" on 150 images
 
 
 def add_run(results, gt_path, gt, quality, det_seed, msfm=True, seed=0, **fields):
     """A finished record with stored detections of the given quality (AP in the record: ours)."""
-    from analysis.replicates import replicates
+    from stats.replicates import replicates
 
     dets = make_detections(gt, quality=quality, seed=det_seed)
     art = write_artifact(results / f"{det_seed}.tmp.npz", ann_file=str(gt_path),
@@ -160,8 +160,8 @@ def test_compiles_with_pdflatex(table2, tmp_path):
 
 
 def test_missing_ground_truth_means_no_ci_not_a_crash(store, tmp_path):
-    from analysis.replicates import clear_cache
     from analysis.tables import run
+    from stats.replicates import clear_cache
 
     root, gt_path = store
     moved = gt_path.with_suffix(".moved")
@@ -225,9 +225,9 @@ def test_compare_cli_end_to_end(store):
 
 def test_sweeps_decide_on_the_same_evidence_the_table_shows(store, table2):
     """``table_evidence`` + ``stats`` give the sweeps exactly the verdicts the table prints."""
+    from analysis.paper import load_specs
     from analysis.records import load_records
     from analysis.significance import table_evidence
-    from analysis.spec import load_specs
     from stats.policy import assess, next_seeds
 
     root, _ = store

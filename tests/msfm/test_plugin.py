@@ -2,7 +2,7 @@
 import pytest
 import torch
 
-from spec.msfm import MSFMSpec, to_plugins, validate_spec
+from description.msfm_spec import MSFMSpec, to_plugins, validate_spec
 
 POSITION_SETS = [["after_conv1"], ["after_conv2"], ["after_conv3"], ["after_conv2", "after_conv3"],
                  ["after_conv1", "after_conv2", "after_conv3"]]

@@ -4,9 +4,9 @@ import math
 
 import pytest
 
-from spec.domain import Domain, domains
+from description.domain import Domain, domains
+from sweeps.gate import gate
 from sweeps.schema import Config
-from sweeps.variants import gate
 
 FIELDS = list(domains(Config))
 

@@ -132,8 +132,8 @@ def coco_layout(root, val_ann_text):
 
 
 def test_corrupt_coco_annotation_file_is_one_line_naming_it(tmp_path):
+    from description.variant import DatasetConf
     from training.data import prepare_dataset
-    from spec.variant import DatasetConf
 
     root = tmp_path / "coco"
     coco_layout(root, '{"images": [{"id": 1, "file_na')  # truncated download
@@ -146,8 +146,8 @@ def test_corrupt_coco_annotation_file_is_one_line_naming_it(tmp_path):
 
 
 def test_intact_coco_layout_is_accepted(tmp_path):
+    from description.variant import DatasetConf
     from training.data import prepare_dataset
-    from spec.variant import DatasetConf
 
     root = tmp_path / "coco"
     coco_layout(root, json.dumps({"images": [], "annotations": [], "categories": []}))
@@ -198,10 +198,10 @@ def test_own_checkpoints_load_fully_and_foreign_ones_stay_weights_only(tmp_path,
 def test_failing_variant_leaves_a_failed_record_with_error_and_traceback(tmp_path, monkeypatch,
                                                                          exc, reraised):
     import training.train
+    from description.run_spec import RunSpec
+    from description.variant import Variant
     from results.store import ResultStore
-    from spec.run import RunSpec
     from training.task import VariantTask
-    from spec.variant import Variant
 
     def train_and_evaluate(spec, launcher, progress=None):
         raise exc
@@ -261,10 +261,10 @@ def test_variant_finished_by_another_sweep_just_before_the_claim_is_not_retraine
     import contextlib
 
     import training.train
+    from description.run_spec import RunSpec
+    from description.variant import Variant
     from results.store import ResultStore
-    from spec.run import RunSpec
     from training.task import VariantTask
-    from spec.variant import Variant
 
     spec = RunSpec(variant=Variant(), names={}, overrides=[],
                    results_dir=str(tmp_path / "results"), work_root=str(tmp_path / "work"))

@@ -5,9 +5,9 @@ import warnings
 
 import pytest
 
-OURS = ["spec.variant", "msfm.layer", "training.train", "sweeps.plan", "launchers.slurm",
-        "results.store", "analysis.tables", "hydra_plugins.msfm_optuna_sweeper.study",
-        "benchmarks.run", "tests.search.test_study"]
+OURS = ["description.variant", "msfm.layer", "training.train", "sweeps.plan", "launchers.slurm",
+        "results.store", "analysis.tables", "hydra_plugins.msfm_optuna_sweeper.study_setup",
+        "benchmarks", "tests.search.test_study"]
 
 
 def _warn(category, module: str) -> None:

@@ -40,7 +40,8 @@ def test_ground_truth_as_predictions_scores_ap_1(tmp_path):
 
 def test_coco_metric_evaluates_with_faster_coco_eval():
     """Importing the training stage puts faster-coco-eval behind mmdet's CocoMetric."""
-    import training  # noqa: F401
     from mmdet.evaluation.metrics import coco_metric
+
+    import training  # noqa: F401
 
     assert coco_metric.COCOeval.__module__.startswith("faster_coco_eval")

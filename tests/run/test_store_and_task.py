@@ -5,10 +5,10 @@ import multiprocessing
 
 import pytest
 
+from description.run_spec import RunSpec
+from description.variant import Variant
 from results.store import CorruptRecord, ResultStore
-from spec.run import RunSpec
 from training.task import VariantTask
-from spec.variant import Variant
 
 
 def record(key, status="finished"):

@@ -57,7 +57,7 @@ def test_invalid_sampled_combination_fails_its_trial_without_training(tmp_path):
 
 
 def test_analysis_marks_the_pareto_front_of_search_records(tmp_path):
-    from analysis.search import write_search
+    from analysis.pareto import write_search
 
     store = tmp_path / "results"
     store.mkdir()

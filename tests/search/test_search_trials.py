@@ -27,7 +27,7 @@ def test_pruned_trial_stops_after_its_evaluation_and_its_record_says_so(tmp_path
     [record] = records(tmp_path)
     assert record["status"] == "pruned" and record["pruned"] and record["pruned_at_epoch"] == 1
     assert record["epochs_trained"] == 1 and len(record["val_curve"]) == 1
-    [reported_at] = record["val_reported_at"]  # when, for analysis.pruning's replay order
+    [reported_at] = record["val_reported_at"]  # when, for analysis.pruning_replay's replay order
     assert started < reported_at < time.time()
     [trial] = study(tmp_path).trials
     assert trial.state.name == "PRUNED" and trial.user_attrs["outcome"] == "pruned"

@@ -26,7 +26,7 @@ def test_stale_trial_is_failed_and_requeued_with_its_params(tmp_path):
     from optuna.storages import fail_stale_trials
 
     from results.study import open_storage
-    from sweeps.search import counted
+    from sweeps.search_ledger import counted
 
     storage = open_storage(str(tmp_path / "optuna.journal"), heartbeat_interval=1, grace_period=2)
     study = optuna.create_study(study_name="s", storage=storage)
@@ -48,7 +48,7 @@ def test_gpu_hours_spent_count_each_trained_variant_once(tmp_path):
 
     from results.record import new_record
     from results.store import ResultStore
-    from sweeps.search import device_hours, spent_gpu_hours
+    from sweeps.search_ledger import device_hours, spent_gpu_hours
 
     store = ResultStore(tmp_path)
     store.write(new_record("a", "finished", {}, wall_s=1800.0, gpus=8, world_size=8))
@@ -110,9 +110,10 @@ def test_bad_search_option_is_one_line_before_any_trial(tmp_path, option, messag
 
 def test_optuna_dashboard_reads_our_journal_study(tmp_path):
     """optuna-dashboard (the `dashboard` extra) serves a study written by our storage."""
+    from wsgiref.util import setup_testing_defaults
+
     import optuna
     from optuna_dashboard import wsgi
-    from wsgiref.util import setup_testing_defaults
 
     from results.study import open_storage
 
@@ -139,7 +140,7 @@ def test_optuna_dashboard_reads_our_journal_study(tmp_path):
 
 
 def test_a_pruner_without_evaluations_before_the_end_is_a_one_line_error(compose_cfg):
-    from hydra_plugins.msfm_optuna_sweeper.study import check_options
+    from hydra_plugins.msfm_optuna_sweeper.study_setup import check_options
 
     cfg = compose_cfg("+search=msfm_pruned", "schedule=1x", "schedule.val_interval=12")
     with pytest.raises(ValueError, match=r"^hydra.sweeper.pruner.name: hyperband needs val AP before the "
@@ -156,7 +157,7 @@ def test_a_pruner_without_evaluations_before_the_end_is_a_one_line_error(compose
                                                   ("msfm_pruned", "ap", "hyperband"),
                                                   ("msfm_constrained", "constrained", "none")])
 def test_every_search_preset_composes_with_our_sweeper(compose_cfg, preset, mode, pruner):
-    from hydra_plugins.msfm_optuna_sweeper.study import check_options
+    from hydra_plugins.msfm_optuna_sweeper.study_setup import check_options
 
     cfg = compose_cfg(f"+search={preset}")
     sweeper = cfg.hydra.sweeper
@@ -174,7 +175,7 @@ def test_params_budget_reaches_the_sampler_as_each_trials_constraint():
 
     import optuna
 
-    from hydra_plugins.msfm_optuna_sweeper.study import CONSTRAINT, constrain, make_sampler
+    from hydra_plugins.msfm_optuna_sweeper.study_setup import CONSTRAINT, constrain, make_sampler
 
     study = optuna.create_study(direction="maximize",
                                 sampler=make_sampler("auto", {}, "constrained", seed=0))

@@ -4,8 +4,17 @@ import math
 import pytest
 
 from stats.intervals import SeedNoise, delta_interval
-from stats.verdicts import (BETTER, EQUIVALENT, FLOOR, NO_CLAIM, UNRESOLVED, WORSE, look_level, resolvable,
-                            verdict)
+from stats.verdicts import (
+    BETTER,
+    EQUIVALENT,
+    FLOOR,
+    NO_CLAIM,
+    UNRESOLVED,
+    WORSE,
+    look_level,
+    resolvable,
+    verdict,
+)
 
 KNOWN = SeedNoise(0.15, math.inf, "prior")
 UNKNOWN = SeedNoise(None, 0, "unknown")

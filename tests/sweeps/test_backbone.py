@@ -5,9 +5,9 @@ import sys
 
 import pytest
 
-from spec.backbone import describe, backbone_of, msfm_channels
-from spec.msfm import POSITIONS, RESNET50_CHANNELS, STAGES
-from spec.variant import DetectorConf
+from description.backbone import backbone_of, describe, msfm_channels
+from description.msfm_spec import POSITIONS, RESNET50_CHANNELS, STAGES
+from description.variant import DetectorConf
 
 R50 = "faster_rcnn/faster-rcnn_r50_fpn_1x_coco.py"
 X101 = "faster_rcnn/faster-rcnn_x101-32x4d_fpn_1x_coco.py"
@@ -107,7 +107,7 @@ def test_plan_and_run_refuse_resnet18_before_anything_starts(module, tmp_path):
 
 
 def test_resnet18_baseline_needs_no_plugins_and_passes(tmp_path):
-    from sweeps.variants import gate
+    from sweeps.gate import gate
 
     [spec] = gate([f"output_root={tmp_path}", f"detector.mmdet_config={R18}",
                    "msfm.enabled=false"])
@@ -124,7 +124,7 @@ def test_resnet18_baseline_needs_no_plugins_and_passes(tmp_path):
     (RES2NET, ["position=after_conv2"], "cannot hold MSFM at position after_conv2"),
 ])
 def test_the_gate_validates_against_the_detectors_own_widths(config, args, error, tmp_path):
-    from sweeps.variants import gate
+    from sweeps.gate import gate
 
     args = [f"output_root={tmp_path}", f"detector.mmdet_config={config}", *args]
     if error is None:

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from spec.backbone import PLUGIN_BACKBONES, backbone_of
-from spec.files import mmdet_config_path
+from description.backbone import PLUGIN_BACKBONES, backbone_of
+from description.files import mmdet_config_path
 from tests.run.helpers import ROOT, records, sweeps_run
 
 SMALL_WIDTHS = ["ratios=r4_8_16", "norm_group=gn1"]  # RegNet's narrow stages: 64/4, gn1
@@ -29,7 +29,7 @@ TRAINED = ("ResNeSt", "RegNet")
 
 
 def _gate(config, overrides, tmp_path):
-    from sweeps.variants import gate
+    from sweeps.gate import gate
 
     [spec] = gate([f"output_root={tmp_path}", f"detector.mmdet_config={config}", *overrides])
     return spec

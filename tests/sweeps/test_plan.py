@@ -72,8 +72,8 @@ def test_planner_equals_full_model_build(detector, overrides, compose_cfg, tmp_p
     """The plan adds MSFM blocks to one baseline build per detector: the numbers must be
     exactly those of building each variant's whole detector, measured and from the cache."""
     monkeypatch.setenv("MSFM_CACHE", str(tmp_path / "cache"))
-    from sweeps.variants import variant_of
     from sweeps.plan_stats import planned_stats
+    from sweeps.variants import variant_of
     from training.model_stats import model_stats
 
     variant = variant_of(compose_cfg("dataset=coco", f"detector={detector}", *overrides)).validate()

@@ -2,16 +2,17 @@
 parameter they share; MSFM's own parameters come from a separate stream."""
 import torch
 
-from spec.msfm import MSFMSpec
-from spec.variant import DatasetConf, ScheduleConf, Variant
+from description.msfm_spec import MSFMSpec
+from description.variant import DatasetConf, ScheduleConf, Variant
 from training.mmdet_config import baseline_model, model_config
 from training.paired_init import paired_init
 
 
 def _build(variant: Variant, seed: int):
-    import msfm.layer  # noqa: F401  (registers MSFM)
     from mmdet.registry import MODELS
     from mmdet.utils import register_all_modules
+
+    import msfm.layer  # noqa: F401  (registers MSFM)
 
     register_all_modules()
     torch.manual_seed(1000 + seed)  # what the run's own construction would draw: overwritten

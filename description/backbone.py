@@ -14,7 +14,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Mapping
 
-from spec.msfm import STAGES, Channels
+from description.msfm_spec import STAGES, Channels
 
 # mmdet backbones whose blocks are mmdet's ``Bottleneck`` (or a subclass that keeps plugins)
 RESNET_LIKE = {"ResNet", "ResNetV1d", "DetectoRS_ResNet"}
@@ -141,7 +141,7 @@ def backbone_of(mmdet_config: str) -> dict:
     """The backbone config dict of a config shipped with mmdet (``_base_`` files merged)."""
     from mmengine.config import Config
 
-    from spec.files import mmdet_config_path
+    from description.files import mmdet_config_path
 
     return Config.fromfile(str(mmdet_config_path(mmdet_config))).model.backbone.to_dict()
 
@@ -174,7 +174,7 @@ def msfm_channels(detector, msfm) -> Channels:
     """The channels per (stage, position) of ``detector``'s backbone (a ``DetectorConf``) for
     ``Variant.validate``. One-line ``ValueError`` naming the detector and the reason if its
     backbone cannot hold the MSFM spec ``msfm`` at its positions."""
-    from spec.msfm import validate_spec
+    from description.msfm_spec import validate_spec
 
     described = _described(detector.mmdet_config)
     where = f"detector: {detector.name} ({detector.mmdet_config})"

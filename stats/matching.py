@@ -3,7 +3,7 @@
 COCOeval matches every (image, category, area range) greedily at each IoU threshold; the
 bootstrap only re-weights images afterwards, so this is the one expensive step per variant.
 faster-coco-eval prepares the data and computes the IoUs (its own ``_prepare`` and
-``computeIoU``), ``analysis.greedy`` applies the greedy rule, and we keep, per precision-recall
+``computeIoU``), ``stats.greedy`` applies the greedy rule, and we keep, per precision-recall
 curve (category x area range), the detections in ``accumulate``'s order with a TP and an FP bit
 per IoU threshold, plus the non-ignored ground truth per image.
 """
@@ -42,12 +42,12 @@ class Matched:
 
 def match(coco_gt, results, iou_type: str, image_ids=None) -> Matched:
     """Match ``results`` (COCO-format detections) against ``coco_gt`` once, as COCOeval's
-    ``evaluate()`` does (its own preparation and IoUs, ``analysis.greedy`` for the greedy rule),
+    ``evaluate()`` does (its own preparation and IoUs, ``stats.greedy`` for the greedy rule),
     and return the per-curve arrays. ``image_ids`` default to every ground-truth image (as
     mmdet's CocoMetric evaluates them)."""
     from faster_coco_eval import COCOeval_faster
 
-    from analysis.greedy import match_pairs, pairs_of
+    from stats.greedy import match_pairs, pairs_of
 
     with contextlib.redirect_stdout(io.StringIO()):
         coco_dt = coco_gt.loadRes(results) if len(results) else _empty_results(coco_gt)

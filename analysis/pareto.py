@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 
 from analysis.plots import pareto_front, plot_ap_vs_params
-from spec.msfm import KNOBS
+from description.msfm_spec import KNOBS
 
 log = logging.getLogger("analysis")
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import yaml
 
-from spec.msfm import KNOBS
+from description.msfm_spec import KNOBS
 
 MSFM_FIELDS = KNOBS  # the paper's six hyperparameters, as records name them
 COLUMNS = ("AP", "AP50", "AP75", "APs", "APm", "APl")

@@ -6,7 +6,7 @@ import importlib.util
 import os
 from pathlib import Path
 
-from spec.variant import SYNTHETIC_LIMITS, DatasetConf, Variant
+from description.variant import SYNTHETIC_LIMITS, DatasetConf, Variant
 
 
 def mmdet_config_path(relative: str) -> Path:

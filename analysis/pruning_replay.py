@@ -1,4 +1,4 @@
-"""``python -m analysis.pruning results_dir=PATH [study=NAME]``: which pruner would have been
+"""``python -m analysis.pruning_replay results_dir=PATH [study=NAME]``: which pruner would have been
 safe on a search's own learning curves.
 
 A pruner compares trials at equal epochs, so it is only as good as the val AP at its first rung
@@ -8,7 +8,7 @@ pruning (or with it: pruned trials are left out), and prints
 - per evaluation epoch, the Spearman correlation over the trials between the val AP there and
   the final AP (1: that rung ranks trials exactly; near 0: by chance);
 - per candidate pruner, the epochs it would have trained and the best final AP it would have
-  kept, replaying the curves through Optuna's pruner as ``training/pruning.py`` reports to it,
+  kept, replaying the curves through Optuna's pruner as ``training/pruning_hook.py`` reports to it,
   in the order the trials reported (``val_reported_at``; trial order for older records).
 
 The replay is exact for a sequential search with deterministic training. For trials that ran
@@ -26,7 +26,7 @@ from pathlib import Path
 
 from analysis.args import UsageError, key_values
 
-USAGE = "usage: python -m analysis.pruning results_dir=PATH [study=NAME]"
+USAGE = "usage: python -m analysis.pruning_replay results_dir=PATH [study=NAME]"
 
 
 def study_curves(results_dir: Path | str) -> dict[str, list[dict]]:

@@ -3,7 +3,8 @@
 Replicates are arrays (metrics, B): column b is the metric under the b-th resample of the val
 images. The same image resample is used for every variant of a table (paired); seeds are
 resampled on top (hierarchical) where a row has several runs. The Delta AP intervals that
-decide verdicts, and the seeds a Delta needs, live in ``stats`` (docs/statistics.md).
+decide verdicts, and the seeds a Delta needs, are ``stats.intervals`` and ``stats.policy``
+(docs/statistics.md).
 """
 from __future__ import annotations
 

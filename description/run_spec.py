@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional
 
-from spec.variant import Variant
+from description.variant import Variant
 
 
 @dataclass

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Dict, List, Mapping, Optional, Sequence
 
-from spec.domain import check_domains, value
+from description.domain import check_domains, value
 
 KNOBS = ("position", "scales", "ratios", "norm_group", "conv_num", "fusion_type")  # the paper's six
 POSITIONS = ("after_conv1", "after_conv2", "after_conv3")

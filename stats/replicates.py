@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from analysis.detections import ArtifactError, ground_truth, load_detections
+from stats.detections import ArtifactError, ground_truth, load_detections
 
 _CACHE: dict = {}
 log = logging.getLogger(__name__)
@@ -24,7 +24,7 @@ log = logging.getLogger(__name__)
 
 def match_artifact(path: str, metric: str):
     """(Matched, ground-truth sha256) of one stored run; ``ArtifactError`` if it cannot be read."""
-    from analysis.matching import match
+    from stats.matching import match
 
     dets = load_detections(path)
     gt = ground_truth(dets.ann_file, dets.ann_sha256)
@@ -35,7 +35,7 @@ def replicates(paths: list, metric: str, resamples: int, seed: int) -> list:
     """Per path: (val image ids, ground-truth sha, (6, 1 + B) APs) -- column 0 with every image
     weight 1 (COCO's own AP), then the B resamples (the same for every path: paired) -- or the
     ``ArtifactError``/``OSError`` that prevented it."""
-    from analysis.bootstrap import coco_ap, resample_weights  # numba: only when there is work
+    from stats.bootstrap import coco_ap, resample_weights  # numba: only when there is work
 
     paths = [str(p) for p in paths]
     keys = {}

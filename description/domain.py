@@ -160,7 +160,7 @@ def domains(cls: type, prefix: str = "") -> Iterator[tuple[str, Domain]]:
         elif "domain" in f.metadata:
             yield name, f.metadata["domain"]
         else:
-            raise TypeError(f"{name}: the field declares no domain (spec.domain.value)")
+            raise TypeError(f"{name}: the field declares no domain (description.domain.value)")
 
 
 def check_domains(config: Any, prefix: str = "") -> None:

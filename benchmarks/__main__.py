@@ -1,4 +1,4 @@
-"""``python -m benchmarks.run [name ...]``: run every benchmark (or the named ones) in turn.
+"""``python -m benchmarks [name ...]``: run every benchmark (or the named ones) in turn.
 
 Each benchmark is a module here with a ``main() -> dict`` that measures, writes
 ``benchmarks/results/<name>.json`` and prints its figures; this runner calls them one after

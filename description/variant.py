@@ -11,10 +11,9 @@ import json
 from dataclasses import asdict, dataclass
 from typing import List, Optional
 
-from spec.domain import NAME as NAME_PATTERN
-from spec.domain import Domain, check_domains, nested, value
-from spec.msfm import Channels, MSFMSpec, validate_spec
-
+from description.domain import NAME as NAME_PATTERN
+from description.domain import Domain, check_domains, nested, value
+from description.msfm_spec import Channels, MSFMSpec, validate_spec
 
 # The synthetic dataset's limits, one table for the up-front check and the generator:
 # field of DatasetConf -> (generator argument, lowest, highest). 6 = the generator's classes.
@@ -27,7 +26,7 @@ SYNTHETIC_LIMITS = {
 
 
 NAME = Domain(str, pattern=NAME_PATTERN)
-PATH = Domain(str)  # any non-empty path (whether it exists is checked by spec.files)
+PATH = Domain(str)  # any non-empty path (whether it exists is checked by description.files)
 OPTIONAL_PATH = Domain(str, optional=True)
 PIXELS = dict(kind=list, item=int, low=32, high=8192)
 COUNT = 10 ** 8  # an upper bound for counts that only a typo exceeds

@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from analysis.matching import AREAS, IOU_THRESHOLDS, Matched
+from stats.matching import AREAS, IOU_THRESHOLDS, Matched
 
 METRICS = ("AP", "AP50", "AP75", "APs", "APm", "APl")  # COCOeval's stats[0:6], as the tables name them
 RECALL_THRESHOLDS = np.linspace(0.0, 1.00, 101)  # COCOeval's recThrs, bit for bit

@@ -1,0 +1,46 @@
+"""The SLURM launcher's own settings: one job per variant, its shape and where it runs.
+
+Like hydra_submitit_launcher's ``SlurmQueueConf``, each field is an sbatch/submitit option;
+unlike it, every field declares its domain, so a bad value is one line before any submission.
+The user types them as ``launcher.<field>=`` (``conf/launcher/slurm.yaml`` hands them on to
+``hydra.launcher``, the plugin's own node).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from typing import Dict, List, Optional
+
+from description.domain import NO_SPACE, Domain, value
+
+SLURM_WORD = Domain(str, pattern=NO_SPACE, optional=True)  # a partition, account, ... or null
+
+
+@dataclass
+class SlurmConf:
+    """A variant's SLURM job: one node of 8 GPUs, one process per GPU, in the paper's shape
+    (``conf/launcher/slurm.yaml``); site values belong in ``conf/local/default.yaml``."""
+
+    nodes: int = value(1, kind=int, low=1, high=1024)
+    tasks_per_node: int = value(1, kind=int, low=1, high=64)  # one process per GPU
+    gpus_per_node: int = value(0, kind=int, low=0, high=64)
+    cpus_per_task: int = value(2, kind=int, low=1, high=1024)
+    mem_gb: int = value(0, kind=int, low=0, high=100000)  # 0 = the cluster's default
+    timeout_min: int = value(1440, kind=int, low=1, high=525600)  # at most a year
+    partition: Optional[str] = value(None, SLURM_WORD)
+    account: Optional[str] = value(None, SLURM_WORD)
+    qos: Optional[str] = value(None, SLURM_WORD)
+    constraint: Optional[str] = value(None, SLURM_WORD)
+    exclude: Optional[str] = value(None, SLURM_WORD)
+    array_parallelism: int = value(16, kind=int, low=1, high=100000)  # variants at once
+    max_requeues: int = value(3, kind=int, low=0, high=100)  # preemptions/time-outs survived
+    wait: bool = value(False, kind=bool)  # block until the jobs end (a search needs results)
+    additional_parameters: Dict[str, str] = value({}, kind=dict, item=str)  # extra #SBATCH keys
+    setup: List[str] = value([], kind=list, item=str)  # shell lines run first (module load, ...)
+
+
+def slurm_conf(node) -> SlurmConf:
+    """The SlurmConf of a config node holding (at least) its fields, e.g. the app's ``launcher``."""
+    from omegaconf import OmegaConf
+
+    plain = OmegaConf.to_container(node, resolve=True) if OmegaConf.is_config(node) else dict(node)
+    return SlurmConf(**{f.name: plain[f.name] for f in fields(SlurmConf) if f.name in plain})

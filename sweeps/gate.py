@@ -1,0 +1,68 @@
+"""The gate: every grid point is composed and validated once, and what passed is trusted after.
+
+A :class:`Gate` belongs to one invocation. ``sweeps.run`` makes one and hands Hydra its
+task function bound to it (:class:`sweeps.run.SweepApp`); the sweepers and launchers that
+Hydra builds get the same task function and find the gate with :func:`gate_of`. Nothing is
+kept at module level, so two gates (two tests in one process) never see each other.
+"""
+from __future__ import annotations
+
+from typing import Optional, Sequence
+
+from omegaconf import DictConfig
+
+from description.run_spec import RunSpec
+from sweeps.variants import check_group_overrides, compose_error, compose_jobs, spec_of
+
+
+class Gate:
+    """Validated grid points of one invocation: job overrides -> (composed config, RunSpec)."""
+
+    def __init__(self) -> None:
+        self._passed: dict[tuple, tuple[DictConfig, RunSpec]] = {}
+
+    def check(self, overrides: Sequence[str]) -> list[RunSpec]:
+        """Compose and validate every grid point of a command line: any problem is one
+        ``ValueError`` naming the variant. What passes is remembered."""
+        specs = []
+        for job, cfg in compose_jobs(overrides, check=False):
+            try:
+                specs.append(self.spec(cfg, job))
+            except ValueError as e:
+                raise ValueError(f"{compose_error(e)}  [variant: {' '.join(job)}]") from None
+        return specs
+
+    def spec(self, cfg: DictConfig, job: Sequence[str]) -> RunSpec:
+        """The RunSpec of a composed job (validated here unless it passed already)."""
+        hit = self.passed(job)
+        if hit is None:
+            hit = self._passed[tuple(job)] = (cfg, spec_of(cfg, job))
+        return hit[1]
+
+    def validate_jobs(self, config_loader, master_config: DictConfig,
+                      jobs: Sequence[Sequence[str]]) -> None:
+        """Compose and validate every job not yet through; raise one line naming the job."""
+        for job in jobs:
+            if tuple(job) in self._passed:
+                continue
+            try:
+                check_group_overrides(job)
+                self.spec(config_loader.load_sweep_config(master_config, list(job)), job)
+            except Exception as e:  # noqa: BLE001 - any composition error becomes one line
+                raise ValueError(f"{compose_error(e)}  [variant: {' '.join(job)}]") from None
+
+    def passed(self, job: Sequence[str]) -> Optional[tuple[DictConfig, RunSpec]]:
+        """The composed config and RunSpec of a job that went through this gate, or None."""
+        return self._passed.get(tuple(job))
+
+
+def gate(overrides: Sequence[str]) -> list[RunSpec]:
+    """Every grid point of a command line through a fresh gate (see :meth:`Gate.check`)."""
+    return Gate().check(overrides)
+
+
+def gate_of(task_function) -> Gate:
+    """The gate an app passed along with its task function (a method of an object that has a
+    ``gate``, as ``sweeps.run`` does), or a fresh one for a plain task function."""
+    owner = getattr(task_function, "__self__", None)
+    return owner.gate if isinstance(getattr(owner, "gate", None), Gate) else Gate()
