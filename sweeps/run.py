@@ -51,7 +51,7 @@ def label(job, common=None) -> str:
 
 def _console(cfg: DictConfig):
     """The sweep's console, created on the first local variant; None with ``verbose=true``."""
-    from launchers.progress import SweepConsole
+    from launchers.live_console import SweepConsole
 
     if cfg.verbose:
         return None

@@ -2,7 +2,7 @@
 rich live view on one), fed the same events a real training run sends."""
 import io
 
-from launchers.progress import SweepConsole
+from launchers.live_console import SweepConsole
 
 PLANNED = [("a" * 16, "scales=3S"), ("b" * 16, "scales=5S"), ("c" * 16, "msfm.enabled=false")]
 

@@ -93,7 +93,7 @@ class SweepConsole:
         self._show(row)
 
     def reporter(self, key: str):
-        """A ``report(event, **fields)`` callable for ``training.progress.ProgressHook``."""
+        """A ``report(event, **fields)`` callable for ``training.progress_hook.ProgressHook``."""
         return lambda event, **fields: self.report(key, event, **fields)
 
     def report(self, key: str, event: str, **f) -> None:
