@@ -42,7 +42,7 @@ def transcript_path(spec: RunSpec) -> Path:
 
 def run_local(spec: RunSpec, console=None, label: str = "") -> dict:
     """Train and evaluate ``spec`` here and return its record. ``console``: a
-    ``launchers.progress.SweepConsole`` to report to under ``label`` (the run's own output
+    ``launchers.live_console.SweepConsole`` to report to under ``label`` (the run's own output
     then goes to its transcript)."""
     from training.task import VariantTask
 

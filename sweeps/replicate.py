@@ -119,8 +119,9 @@ def _paper_deltas(baselines: dict) -> dict:
 def print_round(plan: RoundPlan) -> None:
     """The round as a table: each row's seeds, verdict, the seed it gets now and why; then what
     resolving every row is expected to cost."""
-    from rich.console import Console
     from rich.table import Table
+
+    from launchers.live_console import table_console
 
     table = Table(title="adaptive seeds: this round")
     for col in ("row", "seeds", "verdict", "next", "why"):
@@ -129,7 +130,7 @@ def print_round(plan: RoundPlan) -> None:
         seeds = f"{len(r['seeds'])}" + (f" (+{len(r['queued'])} queued)" if r["queued"] else "")
         table.add_row(r["label"], seeds, r["verdict"], "—" if r["seed"] is None else f"seed {r['seed']}",
                       r["why"])
-    console = Console() if Console().is_terminal else Console(width=160)
+    console = table_console()
     console.print(table)
     cost = plan.cost
     hours = f", ~{cost.gpu_hours:.1f} GPU-h" if cost.gpu_hours else ""

@@ -8,6 +8,7 @@ from __future__ import annotations
 import sys
 from typing import Sequence
 
+from launchers.live_console import table_console
 from sweeps import schema  # noqa: F401  (registers the typed schema)
 from sweeps.naming import label, names_of_variant
 from sweeps.search_ledger import search_status
@@ -41,13 +42,12 @@ def status_rows(overrides: Sequence[str]) -> list[dict]:
 
 def print_status(rows: list[dict], title: str) -> None:
     """Render the status table with rich."""
-    from rich.console import Console
     from rich.table import Table
 
     table = Table(title=title)
     table.add_column("key", no_wrap=True, min_width=16)
-    for col in ("variant", "state", "bbox AP", "params (M)", "job / error"):
-        table.add_column(col, overflow="fold")
+    for col in ("variant", "state", "bbox AP", "params (M)", "job / error"):  # numbers whole
+        table.add_column(col, overflow="fold", no_wrap=col in ("state", "bbox AP", "params (M)"))
     for r in rows:
         ap = f"{100 * r['ap']:.1f}" if r["ap"] is not None else "—"
         params = f"{r['params'] / 1e6:.2f}" if r["params"] else "—"
@@ -56,9 +56,7 @@ def print_status(rows: list[dict], title: str) -> None:
         state = f"[{STYLE.get(r['status'], 'red')}]{r['status']}[/]"
         name = r.get("label") or " ".join(r["overrides"]) or "(defaults)"
         table.add_row(r["key"], name, state, ap, params, note)
-    console = Console()
-    if not console.is_terminal:  # a log or a pipe: one line per variant, not wrapped at 80
-        console = Console(width=160)
+    console = table_console()  # a log or a pipe: one line per variant, not wrapped at 80
     console.print(table)
     counts = {s: sum(r["status"] == s for r in rows) for s in {r["status"] for r in rows}}
     console.print(", ".join(f"{n} {s}" for s, n in sorted(counts.items())))

@@ -132,7 +132,7 @@ def train_and_evaluate(spec: RunSpec, launcher: str = "none", progress=None) -> 
         pruning = TrialPruning(spec.trial)
         runner.register_hook(pruning)
     if progress is not None:
-        from training.progress import ProgressHook
+        from training.progress_hook import ProgressHook
 
         runner.register_hook(ProgressHook(progress))
     try:

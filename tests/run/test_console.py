@@ -2,7 +2,7 @@
 rich live view on one), fed the same events a real training run sends."""
 import io
 
-from launchers.progress import SweepConsole
+from launchers.live_console import SweepConsole
 
 PLANNED = [("a" * 16, "scales=3S"), ("b" * 16, "scales=5S"), ("c" * 16, "msfm.enabled=false")]
 
@@ -53,5 +53,70 @@ def test_on_a_terminal_a_live_view_ends_with_one_row_per_variant():
     text = out.getvalue()
     final = text[text.rfind("[1/3]"):]  # the last redraw, then the summary
     assert "AP 0.123" in final and "failed" in final and "already finished" in final
-    assert final.count(f"{'a' * 16} scales=3S") == 1 and "running" not in final
+    assert final.count("a" * 16) == 1 and final.count("scales=3S") == 1  # one row per variant
+    assert "running" not in final
     assert "sweep: 3 variants" in final
+
+
+MSFM = ("position=all scales=[0.5,1.0,2.0] ratios=[0.25] norm_group=16 conv_num=2 "
+        "fusion_type=cat seed=2")
+
+
+def _lines_at(renderable, width: int) -> list[str]:
+    from rich.console import Console
+
+    console = Console(width=width, record=True, file=io.StringIO(), color_system=None)
+    console.print(renderable)
+    return console.export_text().splitlines()
+
+
+def test_at_80_columns_state_epoch_loss_and_ap_are_whole_and_the_overrides_are_cut():
+    """A live view of long MSFM labels: every state, epoch, loss and AP uncut; the label last."""
+    from rich.console import Console
+
+    keys = [f"{i:x}" * 16 for i in range(1, 6)]
+    console = SweepConsole([(k, MSFM) for k in keys], live=True)
+    console.console = Console(file=io.StringIO(), force_terminal=True, width=80, color_system=None)
+    console.preparing(keys[0], MSFM)
+    console.start(keys[1], MSFM, "/w/console.log")
+    report = console.reporter(keys[1])
+    report("start", iter=0, max_iters=120, epoch=0, max_epochs=12)
+    report("iter", iter=55, max_iters=120, epoch=5, max_epochs=12, loss=1.23456)
+    console.start(keys[2], MSFM, "/w/console.log")
+    console.reporter(keys[2])("start", iter=0, max_iters=120, epoch=0, max_epochs=12)
+    console.reporter(keys[2])("iter", iter=120, max_iters=120, epoch=12, max_epochs=12, loss=0.5)
+    console.done(keys[2], MSFM, {"status": "finished", "metrics": {"bbox_mAP": 0.4123}})
+    console.start(keys[3], MSFM, "/w/console.log")
+    console.done(keys[3], MSFM, {"status": "failed", "error": "FloatingPointError: loss is nan"})
+    console.done(keys[4], MSFM, {"status": "finished", "metrics": {"bbox_mAP": 0.398}})
+    lines = _lines_at(console.progress.get_renderable(), 80)
+    console.close()
+    rows = {line.split()[1]: line for line in lines}
+    assert len(lines) == 5 and all(len(line) <= 80 for line in lines)
+    assert rows[keys[0]].split()[2] == "preparing"
+    assert rows[keys[1]].split()[2:6] == ["running", "ep", "5/12", "loss"]
+    assert " loss 1.235 " in rows[keys[1]]
+    assert rows[keys[2]].split()[2:7] == ["finished", "ep", "12/12", "AP", "0.412"]
+    assert rows[keys[3]].split()[2] == "failed"
+    assert " already finished " in rows[keys[4]] and " AP 0.398 " in rows[keys[4]]
+    for line in lines:  # the overrides come last, cut with an ellipsis, and nothing else is
+        assert " position=" in line and line.rstrip().endswith("…") and line.count("…") == 1
+
+
+def test_the_rows_layout_gives_every_cell_but_the_label_its_full_width():
+    """``rows_table`` at 80 columns, a queued row included; wider, the label is whole."""
+    from launchers.live_console import rows_table
+
+    rows = [("[1/4] " + "1" * 16, "queued", "", "", "", MSFM),
+            ("[2/4] " + "2" * 16, "running", "ep 5/12", "loss 1.235", "0:41:07", MSFM),
+            ("[3/4] " + "3" * 16, "finished", "ep 12/12", "AP 0.412", "", MSFM),
+            ("[4/4] " + "4" * 16, "failed", "ep 3/12", "", "", MSFM)]
+    lines = _lines_at(rows_table(rows, 80, lambda i, w: "#" * w), 80)
+    assert len(lines) == 4 and all(len(line) <= 80 for line in lines)
+    for line, row in zip(lines, rows):
+        cells = [c for c in row[:5] if c]
+        assert all(c in line for c in cells), (line, cells)
+        assert line.index(cells[-1]) < line.index("position=all") and "…" in line
+    wide = _lines_at(rows_table(rows, 200, lambda i, w: "#" * w), 200)
+    assert all(line.rstrip().endswith(MSFM) and "#" * 20 in line for line in wide)
+    assert all(len(line) <= 80 for line in _lines_at(rows_table(rows, 80), 80))  # no bar

@@ -1,8 +1,9 @@
 """The local sweep's console: one line per variant, a sweep summary at the end.
 
-On a terminal, a rich live view: per variant its key, overrides and state, a bar over its
-training iterations, epoch, current loss, ETA and, when done, its AP. Elsewhere (CI, pipes,
-files) one plain line per state change and per epoch. Full logs go to files (see
+On a terminal, a rich live view: per variant its key, state, epoch, current loss (when done, its
+AP), ETA, a bar over its training iterations and its overrides; on a narrow terminal (80
+columns) only the overrides are cut (``rows_table``). Elsewhere (CI, pipes, files) one plain
+line per state change and per epoch. Full logs go to files (see
 ``launchers.local``); ``verbose=true`` skips this console and prints them instead.
 """
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 import sys
 import time
 from dataclasses import dataclass, field
-from typing import Optional, Sequence
+from typing import Callable, Optional, Sequence
 
 
 @dataclass
@@ -49,8 +50,7 @@ class SweepConsole:
         return self.rows[key]
 
     def _name(self, row: Row) -> str:
-        n = list(self.rows).index(row.key) + 1
-        return f"[{n}/{len(self.rows)}] {row.key} {row.label}"
+        return f"{self._head(row)} {row.label}"
 
     def _say(self, row: Row, text: str) -> None:
         if not self.live:
@@ -58,15 +58,7 @@ class SweepConsole:
 
     def _view(self):
         if self.progress is None:
-            from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
-
-            self.progress = Progress(
-                TextColumn("{task.description}", markup=False),
-                TextColumn("{task.fields[state]}"), BarColumn(bar_width=20),
-                TextColumn("{task.fields[where]}"), TextColumn("{task.fields[loss]}"),
-                TimeRemainingColumn(), TextColumn("{task.fields[ap]}"),
-                console=self.console, refresh_per_second=2, redirect_stdout=False,
-                redirect_stderr=False)
+            self.progress = _rows_view(self.console)
             self.progress.start()
         return self.progress
 
@@ -75,9 +67,14 @@ class SweepConsole:
             return
         view = self._view()
         if row.task is None:
-            row.task = view.add_task(self._name(row), total=None, state="", where="",
-                                     loss="", ap="")
-        view.update(row.task, description=self._name(row), state=_styled(row.state), **fields)
+            row.task = view.add_task(self._head(row), total=None, state="", where="", loss="",
+                                     ap="", label=row.label)
+        view.update(row.task, description=self._head(row), state=row.state, label=row.label,
+                    **fields)
+
+    def _head(self, row: Row) -> str:
+        n = list(self.rows).index(row.key) + 1
+        return f"[{n}/{len(self.rows)}] {row.key}"
 
     def preparing(self, key: str, label: str) -> None:
         """``key`` is being set up (data, model, checkpoint): shown live, not as a line."""
@@ -93,7 +90,7 @@ class SweepConsole:
         self._show(row)
 
     def reporter(self, key: str):
-        """A ``report(event, **fields)`` callable for ``training.progress.ProgressHook``."""
+        """A ``report(event, **fields)`` callable for ``training.progress_hook.ProgressHook``."""
         return lambda event, **fields: self.report(key, event, **fields)
 
     def report(self, key: str, event: str, **f) -> None:
@@ -162,9 +159,98 @@ class SweepConsole:
                                    soft_wrap=True)
 
 
-def _styled(state: str) -> str:
-    color = {"running": "yellow", "finished": "green", "failed": "red"}.get(state, "dim")
-    return f"[{color}]{state}[/]"
+BAR_MIN, BAR_MAX = 10, 20  # a row's bar: this wide once the label has LABEL_MIN, up to that
+LABEL_MIN = 16  # the label's columns kept before the bar gets any
+SHORT = {"skipped: another sweep is running it": "skipped: running elsewhere"}  # live view only
+COLORS = {"running": "yellow", "finished": "green", "failed": "red"}
+
+
+def rows_table(rows: Sequence[Sequence[str]], width: int,
+               bar: Optional[Callable[[int, int], object]] = None):
+    """The live view: one grid row per variant, ``width`` columns at most.
+
+    Each row is (``[n/N] key``, state, epoch, loss or AP, ETA, label). Every cell but the label is
+    shown in full, in that order; the label (the variant's overrides) gets the room that is left,
+    cut with an ellipsis. ``bar(i, w)`` draws row ``i``'s bar ``w`` columns wide between the
+    numbers and the label (see ``_split``).
+    """
+    from rich.cells import cell_len
+    from rich.table import Column, Table
+    from rich.text import Text
+
+    texts = [[Text(str(c)) for c in row[:5]] for row in rows]
+    for row in texts:
+        row[1] = Text(SHORT.get(row[1].plain, row[1].plain), style=COLORS.get(row[1].plain, "dim"))
+    widths = [max((r[i].cell_len for r in texts), default=0) for i in range(5)]
+    shown = [i for i, w in enumerate(widths) if w]
+    room = width - sum(widths) - len(shown)  # what is left after the cells and their spacing
+    labels = [str(row[5]) if len(row) > 5 else "" for row in rows]
+    bar_w, label_w = _split(room, max((cell_len(x) for x in labels), default=0),
+                            bar is not None)
+    columns = [Column(no_wrap=True, min_width=widths[i]) for i in shown]
+    if bar_w:
+        columns.append(Column(no_wrap=True, width=bar_w))
+    if label_w:
+        columns.append(Column(no_wrap=True, width=label_w, overflow="ellipsis"))
+    table = Table.grid(*columns, padding=(0, 1))
+    for i, (row, label) in enumerate(zip(texts, labels)):
+        cells = [row[j] for j in shown] + ([bar(i, bar_w)] if bar_w else [])
+        cells += [Text(label, no_wrap=True, overflow="ellipsis")] if label_w else []
+        table.add_row(*cells)
+    return table
+
+
+def _split(room: int, label: int, has_bar: bool) -> tuple[int, int]:
+    """(bar, label) widths sharing ``room`` columns (one of them spacing when both are shown):
+    the label's first ``LABEL_MIN``, then ``BAR_MIN`` of bar, then the whole label, then up to
+    ``BAR_MAX`` of bar; a bar narrower than 4 is not drawn."""
+    first = max(0, min(label, LABEL_MIN, room))
+    bar = min(BAR_MIN, room - first - 1) if has_bar else 0
+    bar = bar if bar >= 4 else 0
+    label = max(0, min(label, room - (bar + 1 if bar else 0)))
+    if bar:
+        bar = min(BAR_MAX, room - label - 1)
+    return bar, label
+
+
+def _rows_view(console):
+    """rich's Progress (its live refresh, ETA, bars) drawn as ``rows_table`` at the width it is
+    drawn at."""
+    from rich.progress import BarColumn, Progress, TimeRemainingColumn
+    from rich.text import Text
+
+    eta = TimeRemainingColumn()
+
+    class Rows:
+        def __init__(self, tasks) -> None:
+            self.tasks = [t for t in tasks if t.visible]
+
+        def __rich_console__(self, _console, options):
+            rows = []
+            for t in self.tasks:
+                f = t.fields
+                left = eta.render(t) if f["state"] == "running" and t.total else Text("")
+                rows.append((t.description, f["state"], f["where"], f["ap"] or f["loss"],
+                             left.plain, f["label"]))
+            yield rows_table(rows, options.max_width,
+                             lambda i, w: BarColumn(bar_width=w).render(self.tasks[i]))
+
+    class RowsView(Progress):
+        def make_tasks_table(self, tasks):
+            return Rows(tasks)
+
+    return RowsView(console=console, refresh_per_second=2, redirect_stdout=False,
+                    redirect_stderr=False)
+
+
+def table_console():
+    """The console for a table printed once (``sweeps.status``, ``sweeps.replicate``): the
+    terminal's width on a terminal; elsewhere (a log, a pipe) 160 columns, so that a row stays
+    one line rather than wrapping at rich's default of 80."""
+    from rich.console import Console
+
+    console = Console()
+    return console if console.is_terminal else Console(width=160)
 
 
 def _clock(seconds: float) -> str:
