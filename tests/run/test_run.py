@@ -100,7 +100,7 @@ def test_killed_run_resumes_from_its_checkpoint_and_its_wandb_run(tmp_path):
     segments = wandb_run_ids(tmp_path / "work" / record["key"] / "wandb")
     assert len(segments) == 2 and set(segments.values()) == {record["key"]}, segments
     assert record["wandb_id"] == record["key"] and record["wandb_run"].endswith(max(segments))
-    # the README's upload command takes both segments (wandb 0.31 syncs the files of one run
+    # docs/wandb.md's upload command takes both segments (wandb 0.31 syncs the files of one run
     # id in start order into that run; uploading itself needs a server, not here)
     wandb_cli = Path(sys.executable).parent / "wandb"
     dirs = sorted(str(p) for p in (tmp_path / "work" / record["key"] / "wandb").glob("offline-run-*"))

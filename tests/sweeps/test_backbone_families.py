@@ -1,4 +1,4 @@
-"""Every backbone family MSFM plugs into (README, "Validation from the real backbone"), from a
+"""Every backbone family MSFM plugs into (docs/running.md, "Backbones"), from a
 config mmdet ships: the gate passes it, the plan prices it exactly as the whole model counts,
 and the families cheap enough on CPU train one tiny epoch."""
 import re
