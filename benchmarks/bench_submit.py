@@ -215,7 +215,7 @@ def main() -> dict:
             "per variant (two git subprocesses per variant, one sacct per variant on re-submit) "
             "and every never-started array task re-queued on re-submit, because sacct folds "
             "them into one `12_[3-9%4]` row; job_states() now asks squeue -r and unfolds "
-            "sacct's rows (tests/slurm/test_cluster.py::test_states_of_array_tasks_that_never_started).",
+            "sacct's rows (tests/launchers/test_slurm_cluster.py::test_states_of_array_tasks_that_never_started).",
         ],
     )
     return save(OUT, result)

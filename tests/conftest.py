@@ -1,10 +1,21 @@
-"""Shared fixtures: Hydra's Compose API on the project's conf/, outputs in tmp_path."""
+"""Shared fixtures: Hydra's Compose API on the project's conf/, outputs in tmp_path; the local
+SLURM cluster (scripts/slurm/cluster.sh) for tests marked ``slurm``. Shared helpers (plain
+functions and settings) are in tests/helpers.py; no test module imports another."""
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
 import pytest
 from hydra import compose, initialize_config_dir
 from hydra.core.global_hydra import GlobalHydra
 
 from sweeps import schema  # noqa: F401
 from sweeps.variants import CONF_DIR
+
+ROOT = Path(__file__).resolve().parents[1]
+# only msfm is installed: the stages run from the checkout, in every subprocess a test starts too
+os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
 
 
 @pytest.fixture
@@ -41,3 +52,14 @@ def pytest_report_header(config):
     free = shutil.disk_usage(tempfile.gettempdir()).free / 2**30
     return f"free disk in {tempfile.gettempdir()}: {free:.1f} GiB (a training test needs ~0.7 GiB " \
            "while it runs; passed tests' dirs are removed)"
+
+
+@pytest.fixture(scope="session")
+def slurm_cluster():
+    """Skip without a cluster on a workstation; in CI (MSFM_REQUIRE_SLURM=1) fail instead."""
+    ok = shutil.which("sinfo") and subprocess.run(
+        ["bash", str(ROOT / "scripts/slurm/cluster.sh"), "status"], capture_output=True).returncode == 0
+    if not ok:
+        if os.environ.get("MSFM_REQUIRE_SLURM") == "1":
+            pytest.fail("local SLURM cluster is not running: bash scripts/slurm/cluster.sh start")
+        pytest.skip("no local SLURM cluster (start it: bash scripts/slurm/cluster.sh start)")

@@ -1,7 +1,8 @@
 """The tree follows the flow: conf -> sweeps -> launchers -> training/msfm -> results -> stats
 -> analysis. Each stage imports only the stages it is allowed to (no upward import: analysis
 never imports training, the MSFM layer never sees Hydra, results and stats never call back),
-and no module imports itself through others (no import circle), lazy imports included."""
+and no module imports itself through others (no import circle), lazy imports included.
+Tests mirror the packages (tests/<stage>/), and no test module imports another."""
 import ast
 from pathlib import Path
 
@@ -85,3 +86,15 @@ def test_no_module_imports_itself_through_others():
 def test_the_graph_is_read():  # the checks above would pass on an empty graph
     assert "stats.detections" in GRAPH["training.detections_hook"]
     assert len(GRAPH) > 60
+
+
+def test_no_test_module_imports_another():
+    """Shared settings and helpers live in tests/helpers.py (fixtures in tests/conftest.py)."""
+    wrong = []
+    for path in (ROOT / "tests").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else \
+                [node.module or ""] if isinstance(node, ast.ImportFrom) else []
+            wrong += [f"{path.relative_to(ROOT)} imports {n}" for n in names
+                      if n.split(".")[-1].startswith(("test_", "conftest"))]
+    assert not wrong, wrong

@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from tests.run.helpers import ROOT, TINY
+from tests.helpers import ROOT, TINY
 
 
 def default_key(output_root) -> str:

@@ -12,7 +12,7 @@ import pytest
 import torch
 
 from scripts.gpu_wheels import BUILD, MANIFEST, NEEDED, canonical, pinned, target_flags
-from tests.run.helpers import ROOT, TINY
+from tests.helpers import ROOT, TINY
 
 WHEELS = ROOT / "gpu_wheels"
 STEPS = ["env", "msfm_module_eager", "install", "mmcv_build", "mmcv_ops", "msfm_overhead",

@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from tests.run.helpers import ROOT, TINY, records, sweeps_run
+from tests.helpers import ROOT, TINY, records, sweeps_run
 
 SWEEP = ["-m", "hydra/sweeper=rows", "msfm.enabled=false,true", "msfm.scales=[0.5,1.0],[0.5,0.7,1.0]", "resolve=2.0",
          "seed_sigma=1.0", "max_seeds=2", "wandb.enabled=false", "dataset.num_val=6"]

@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from tests.run.helpers import ROOT, TINY
+from tests.helpers import ROOT, TINY
 
 
 def test_password_is_masked_wherever_a_url_is_shown():

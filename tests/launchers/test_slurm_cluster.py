@@ -6,13 +6,11 @@ import time
 
 import pytest
 
-from tests.run.helpers import ROOT, TINY, records, sweeps_run
-from tests.slurm.test_sbatch import PAPER
+from tests.helpers import CPU_DDP, PAPER, ROOT, TINY, records, sweeps_run
 
 pytestmark = [pytest.mark.slurm, pytest.mark.usefixtures("slurm_cluster")]
 # two CPU processes per variant: real multi-process DDP over gloo
-CPU_DDP = ["launcher=slurm", "launcher.tasks_per_node=2", "launcher.gpus_per_node=0",
-           "launcher.cpus_per_task=1", "launcher.timeout_min=30"]
+
 
 
 def _visible_gpus():
@@ -111,7 +109,7 @@ def test_bad_launcher_input_fails_before_submission(tmp_path, args, field):
 @pytest.mark.slow
 def test_search_runs_its_trials_as_slurm_jobs(tmp_path):
     """Same command as the local search, launcher=slurm: the launcher waits for each trial."""
-    from tests.search.test_search import SPACE, study
+    from tests.helpers import SPACE, study
 
     proc = sweeps_run(tmp_path, "+search=msfm", "hydra.sweeper.n_trials=2", *SPACE, *CPU_DDP)
     assert proc.returncode == 0, proc.stderr[-3000:]

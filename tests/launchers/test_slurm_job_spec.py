@@ -6,11 +6,9 @@ import pytest
 
 from launchers.slurm import CHECKOUT, executor, validate_launcher
 from sweeps.schema import LauncherConf
+from tests.helpers import PAPER
 
 GOLDEN = Path(__file__).resolve().parents[1] / "golden" / "slurm" / "paper_8gpu.sbatch"
-PAPER = LauncherConf(name="slurm", nodes=1, tasks_per_node=8, gpus_per_node=8, cpus_per_task=4,
-                     timeout_min=1440, partition="gpu", array_parallelism=16, max_requeues=3,
-                     setup=["module load cuda/12.1"])
 
 
 def test_paper_shape_sbatch_matches_golden():
@@ -20,7 +18,7 @@ def test_paper_shape_sbatch_matches_golden():
         GOLDEN.write_text(text)
     assert text == GOLDEN.read_text(), (
         f"sbatch script differs from {GOLDEN}; if the change is intended, regenerate with "
-        "UPDATE_GOLDEN=1 pytest tests/slurm/test_sbatch.py")
+        "UPDATE_GOLDEN=1 pytest tests/launchers/test_slurm_job_spec.py")
     for line in ("#SBATCH --nodes=1", "#SBATCH --ntasks-per-node=8", "#SBATCH --gpus-per-node=8",
                  "#SBATCH --signal=USR2@120", "#SBATCH --time=1440", "#SBATCH --requeue"):
         assert line in text

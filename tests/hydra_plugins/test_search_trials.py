@@ -9,14 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.run.helpers import ROOT, TINY, records, sweeps_run
-from tests.search.test_search import SPACE, study
+from tests.helpers import ONE_VARIANT, PRUNE_ALL, ROOT, SPACE, TINY, records, study, sweeps_run
 
 # a threshold no AP reaches: every trial is pruned at its first evaluation (deterministic)
-PRUNE_ALL = ["hydra.sweeper.mode=ap", "hydra.sweeper.pruner.name=threshold",
-             "+hydra.sweeper.pruner.kwargs.lower=1.01", "schedule.epochs=2",
-             "schedule.milestones=[2]", "schedule.val_interval=1"]
-ONE_VARIANT = [s.replace("choice(gn16,gn32)", "choice(gn16)") for s in SPACE]
+
 
 
 @pytest.mark.slow

@@ -1,21 +1,10 @@
 """The Optuna multi-objective search over MSFM, end to end on the synthetic data."""
 import pytest
 
-from tests.run.helpers import records, sweeps_run
+from tests.helpers import SPACE, records, study, sweeps_run
 
 # shrink the space to two configurations so that trials repeat
-SPACE = [f"hydra.sweeper.params.{k}='choice({v})'" for k, v in (  # quoted: not a sweep here
-    ("position", "after_conv3"), ("scales", "3S"), ("ratios", "r16_32_64"),
-    ("norm_group", "gn16,gn32"), ("conv_num", "cgn1"), ("fusion_type", "add"))]
 
-
-def study(tmp_path, name="msfm"):
-    import optuna
-
-    from results.study import open_storage
-
-    return optuna.load_study(study_name=name,
-                             storage=open_storage(str(tmp_path / "sweeps/search/optuna.journal")))
 
 
 @pytest.mark.slow

@@ -2,7 +2,7 @@
 import pytest
 
 from sweeps.variants import group_options
-from tests.run.helpers import records, sweeps_run
+from tests.helpers import records, sweeps_run
 
 BEST = ["position=after_conv2+3", "scales=5SL", "conv_num=cgn2", "norm_group=gn8_4_32"]
 

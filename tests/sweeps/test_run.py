@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.run.helpers import ROOT, TINY, read_wandb_summary, records, sweeps_run, wandb_run_ids
+from tests.helpers import ROOT, TINY, read_wandb_summary, records, sweeps_run, wandb_run_ids
 
 pytestmark = pytest.mark.slow
 METRICS = ("bbox_mAP", "bbox_mAP_50", "bbox_mAP_75", "bbox_mAP_s", "bbox_mAP_m", "bbox_mAP_l")

@@ -8,7 +8,7 @@ import pytest
 
 from description.backbone import PLUGIN_BACKBONES, backbone_of
 from description.files import mmdet_config_path
-from tests.run.helpers import ROOT, records, sweeps_run
+from tests.helpers import ROOT, records, sweeps_run
 
 SMALL_WIDTHS = ["ratios=r4_8_16", "norm_group=gn1"]  # RegNet's narrow stages: 64/4, gn1
 # family (mmdet's backbone type) -> (a config mmdet ships, MSFM overrides its widths allow)

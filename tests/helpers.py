@@ -4,7 +4,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+from sweeps.schema import LauncherConf
+
+ROOT = Path(__file__).resolve().parents[1]
 # a real smoke-schedule variant, shrunk: 8 train / 3 val images, short epochs
 TINY = ["num_workers=0", "log_interval=1", "dataset.num_train_images=8", "dataset.num_val=3",
         "schedule.epochs=1", "schedule.milestones=[1]", "schedule.val_interval=1",
@@ -72,3 +74,31 @@ def wandb_run_ids(root: Path) -> dict[str, str]:
                 ids[path.parent.name] = record.run.run_id
                 break
     return ids
+
+
+# the paper's 8-GPU SLURM job shape (with a site setup line), for the job spec and its checks
+PAPER = LauncherConf(name="slurm", nodes=1, tasks_per_node=8, gpus_per_node=8, cpus_per_task=4,
+                     timeout_min=1440, partition="gpu", array_parallelism=16, max_requeues=3,
+                     setup=["module load cuda/12.1"])
+
+# CPU DDP on the local SLURM cluster: two processes per job, no GPU
+CPU_DDP = ["launcher=slurm", "launcher.tasks_per_node=2", "launcher.gpus_per_node=0",
+           "launcher.cpus_per_task=1", "launcher.timeout_min=30"]
+
+# a search of the MSFM knobs, small enough for CPU
+SPACE = [f"hydra.sweeper.params.{k}='choice({v})'" for k, v in (  # quoted: not a sweep here
+    ("position", "after_conv3"), ("scales", "3S"), ("ratios", "r16_32_64"),
+    ("norm_group", "gn16,gn32"), ("conv_num", "cgn1"), ("fusion_type", "add"))]
+PRUNE_ALL = ["hydra.sweeper.mode=ap", "hydra.sweeper.pruner.name=threshold",
+             "+hydra.sweeper.pruner.kwargs.lower=1.01", "schedule.epochs=2",
+             "schedule.milestones=[2]", "schedule.val_interval=1"]
+ONE_VARIANT = [s.replace("choice(gn16,gn32)", "choice(gn16)") for s in SPACE]
+
+
+def study(tmp_path, name="msfm"):
+    import optuna
+
+    from results.study import open_storage
+
+    return optuna.load_study(study_name=name,
+                             storage=open_storage(str(tmp_path / "sweeps/search/optuna.journal")))

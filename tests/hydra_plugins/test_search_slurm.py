@@ -2,10 +2,7 @@
 reports its val AP to the journal study on the shared file system and is pruned from inside."""
 import pytest
 
-from tests.run.helpers import records, sweeps_run
-from tests.search.test_search import study
-from tests.search.test_search_trials import ONE_VARIANT, PRUNE_ALL
-from tests.slurm.test_cluster import CPU_DDP
+from tests.helpers import CPU_DDP, ONE_VARIANT, PRUNE_ALL, records, study, sweeps_run
 
 pytestmark = [pytest.mark.slurm, pytest.mark.usefixtures("slurm_cluster")]
 

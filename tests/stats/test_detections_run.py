@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from tests.run.helpers import sweeps_run
+from tests.helpers import sweeps_run
 
 
 @pytest.mark.slow

@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from tests.run.helpers import sweeps_run
+from tests.helpers import sweeps_run
 
 KEPT = "0123456789abcdef"  # a finished record that must survive every bad command untouched
 
