@@ -25,7 +25,7 @@ from analysis.collect import build_tables  # noqa: E402
 from analysis.paper import load_specs  # noqa: E402
 from analysis.records import load_records  # noqa: E402
 from analysis.render import to_csv, to_markdown, to_tex  # noqa: E402
-from analysis.testing import random_store  # noqa: E402
+from analysis.synthetic_records import random_store  # noqa: E402
 
 GOAL_S = 5.0
 OUT = Path(__file__).parent / "results" / "tables.json"

@@ -20,6 +20,6 @@ What the numbers mean:
 - ``stats.policy``: which rows get one more seed this round (``next_seeds``) and what resolving a
   table is expected to cost (``expected_cost``).
 
-``stats.testing`` generates COCO ground truth and detections for tests and benchmarks.
+``stats.synthetic_detections`` generates COCO ground truth and detections (tests, benchmarks).
 Method and its reasons: docs/statistics.md.
 """

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from analysis.testing import make_record, paper_variants, write_record
+from analysis.synthetic_records import make_record, paper_variants, write_record
 
 GOLDEN = Path(__file__).resolve().parents[1] / "golden" / "analysis"
 REGENERATE = "UPDATE_GOLDEN=1 pytest tests/analysis"
@@ -23,7 +23,7 @@ class Store:
         path.mkdir(parents=True, exist_ok=True)
 
     def add(self, detector: str = "faster_rcnn_r50_fpn", msfm: bool = True, **kw) -> Path:
-        """Write one record (see ``analysis.testing.make_record`` for the keywords)."""
+        """Write one record (see ``analysis.synthetic_records.make_record`` for the keywords)."""
         return write_record(self.path, make_record(detector, msfm, **kw))
 
     def add_raw(self, name: str, content) -> Path:

@@ -6,12 +6,12 @@ import numpy as np
 import pytest
 
 from analysis.args import parse_args
-from analysis.testing import make_record, write_record
+from analysis.synthetic_records import make_record, write_record
 from stats.bootstrap import coco_ap, resample_weights
 from stats.detections import write_artifact
 from stats.matching import match
 from stats.resampling import percentile_ci, two_sided_p
-from stats.testing import make_detections, make_ground_truth
+from stats.synthetic_detections import make_detections, make_ground_truth
 
 B = 200  # enough to separate "no better" from "clearly better" on 150 images
 

@@ -10,7 +10,7 @@ import pytest
 from stats.bootstrap import coco_ap
 from stats.detections import load_detections, write_artifact
 from stats.matching import match
-from stats.testing import make_detections, make_ground_truth
+from stats.synthetic_detections import make_detections, make_ground_truth
 
 STATS = 6  # AP, AP50, AP75, APs, APm, APl
 
