@@ -42,5 +42,8 @@ def slurm_conf(node) -> SlurmConf:
     """The SlurmConf of a config node holding (at least) its fields, e.g. the app's ``launcher``."""
     from omegaconf import OmegaConf
 
-    plain = OmegaConf.to_container(node, resolve=True) if OmegaConf.is_config(node) else dict(node)
-    return SlurmConf(**{f.name: plain[f.name] for f in fields(SlurmConf) if f.name in plain})
+    def plain(v):  # Hydra hands a plugin's nested values over as DictConfig / ListConfig
+        return OmegaConf.to_container(v, resolve=True) if OmegaConf.is_config(v) else v
+
+    values = plain(node) if OmegaConf.is_config(node) else {k: plain(v) for k, v in dict(node).items()}
+    return SlurmConf(**{f.name: values[f.name] for f in fields(SlurmConf) if f.name in values})

@@ -35,3 +35,23 @@ def test_bad_job_shape_is_one_line_naming_the_field(change, field):
     with pytest.raises(ValueError) as e:
         validate_launcher(conf)
     assert field in str(e.value) and "\n" not in str(e.value)
+
+
+def test_the_slurm_launcher_gets_its_own_settings_from_launcher_fields(compose_cfg):
+    """launcher.<field>= reaches the plugin's own node (hydra.launcher), typed as SlurmConf, and
+    a value set there directly is checked by the plugin before anything is submitted."""
+    from hydra.core.plugins import Plugins
+
+    from launchers.slurm_conf import SlurmConf
+
+    cfg = compose_cfg("launcher=slurm", "launcher.tasks_per_node=2", "launcher.gpus_per_node=0",
+                      "launcher.partition=debug", "launcher.setup=[module load cuda]")
+    launcher = Plugins.instance()._instantiate(cfg.hydra.launcher)
+    assert isinstance(launcher.settings, SlurmConf) and type(launcher.settings.setup) is list
+    assert (launcher.settings.tasks_per_node, launcher.settings.partition,
+            launcher.settings.setup, launcher.settings.timeout_min) == (2, "debug", ["module load cuda"], 1440)
+    bad = compose_cfg("launcher=slurm", "hydra.launcher.tasks_per_node=2", "hydra.launcher.gpus_per_node=3")
+    with pytest.raises(ValueError) as e:
+        Plugins.instance()._instantiate(bad.hydra.launcher).setup(
+            hydra_context=None, task_function=None, config=bad)
+    assert "launcher.gpus_per_node" in str(e.value) and "\n" not in str(e.value)
