@@ -219,13 +219,38 @@ def _write_pending(spec: RunSpec, job_id: str, conf, folder) -> None:
     ))
 
 
+ENDED = ("finished", "failed", "pruned")  # a record's statuses that end a wait
+
+
 def wait_for_records(specs: Sequence[RunSpec], poll_s: float = 5.0) -> list[dict]:
     """Block until every variant's record is finished, failed or pruned (reconciled with
-    SLURM, so a job that dies without writing one still ends the wait); returns the records."""
+    SLURM, so a job that dies without writing one still ends the wait); returns the records.
+    Says one line per change of the jobs' states (``wait_line``), not one per poll."""
     import time
 
+    shown = None
     while True:
-        records = [record or {} for record, _ in current(_entries(specs))]
-        if all(r.get("status") in ("finished", "failed", "pruned") for r in records):
+        found = current(_entries(specs))
+        records = [record or {} for record, _ in found]
+        if all(r.get("status") in ENDED for r in records):
             return records
+        shown, line = wait_line(shown, records, [state for _, state in found])
+        if line:
+            log.info(line)
         time.sleep(poll_s)
+
+
+def wait_line(previous: str | None, records: Sequence[dict], states: Sequence[str | None]
+              ) -> tuple[str, str | None]:
+    """``(state, line)`` while ``wait_for_records`` waits: the jobs not over yet counted by
+    SLURM state (their record's status where SLURM has none); ``line`` is None unless the state
+    differs from ``previous`` (the state last returned)."""
+    counts: dict[str, int] = {}
+    for record, state in zip(records, states):
+        if record.get("status") not in ENDED:
+            what = state or record.get("status") or "no record"
+            counts[what] = counts.get(what, 0) + 1
+    ended = len(records) - sum(counts.values())
+    state = (f"waiting for {sum(counts.values())} SLURM job(s) ({ended} of {len(records)} "
+             f"ended): " + ", ".join(f"{n} {what}" for what, n in sorted(counts.items())))
+    return state, None if state == previous else state

@@ -70,6 +70,40 @@ class HeartbeatJournalStorage(JournalStorage, BaseHeartbeat):
         return self._stale_callback
 
 
+def heartbeat_silence(storage, trials) -> tuple[dict[int, Optional[float]], Optional[float]]:
+    """({trial number: seconds since its last sign of life}, grace period in s), as ``storage``'s
+    own stale rule counts them: a RUNNING trial is failed once its silence passes the grace.
+    A trial's silence is None where the storage holds no heartbeat for it (an RDB trial that has
+    none is never stale); the grace is None on a storage without heartbeat."""
+    from optuna.storages._cached_storage import _CachedStorage
+
+    backend = storage._backend if isinstance(storage, _CachedStorage) else storage  # RDB: cached
+    if isinstance(backend, HeartbeatJournalStorage):
+        now = time.time()
+        return {t.number: now - _last_sign(t) for t in trials}, float(backend._grace_period)
+    if isinstance(backend, RDBStorage) and backend.heartbeat_interval:
+        return _rdb_silence(backend, trials), float(backend.grace_period
+                                                    or 2 * backend.heartbeat_interval)
+    return {t.number: None for t in trials}, None
+
+
+def _rdb_silence(storage: RDBStorage, trials) -> dict[int, Optional[float]]:
+    import sqlalchemy
+    from optuna.storages._rdb import models
+    from optuna.storages._rdb.storage import _create_scoped_session
+
+    numbers = {t._trial_id: t.number for t in trials}
+    silence: dict[int, Optional[float]] = dict.fromkeys(numbers.values())
+    if not numbers:
+        return silence
+    beat = models.TrialHeartbeatModel
+    with _create_scoped_session(storage.scoped_session) as session:
+        now = session.execute(sqlalchemy.func.now()).scalar().replace(tzinfo=None)
+        for row in session.query(beat).filter(beat.trial_id.in_(list(numbers))).all():
+            silence[numbers[row.trial_id]] = (now - row.heartbeat).total_seconds()
+    return silence
+
+
 def _last_sign(trial) -> float:
     beat = trial.system_attrs.get(HEARTBEAT)
     start = trial.datetime_start.timestamp() if trial.datetime_start else time.time()

@@ -8,7 +8,7 @@ import time
 from typing import Callable, Sequence
 
 from hydra_plugins.msfm_optuna_sweeper.asking import Asker
-from hydra_plugins.msfm_optuna_sweeper.heartbeat import Heartbeat
+from hydra_plugins.msfm_optuna_sweeper.heartbeat import Heartbeat, wait_line
 from hydra_plugins.msfm_optuna_sweeper.space import parse_space
 from hydra_plugins.msfm_optuna_sweeper.study_setup import check_options, open_study, pruner_spec
 from hydra_plugins.msfm_optuna_sweeper.telling import Teller
@@ -45,6 +45,7 @@ class Search:
         self.asynchronous = config.launcher.name == "slurm" and not config.launcher.get("wait")
         self.stop_reason = None
         self._stats_cache: dict = {}
+        self._waited: tuple = ()  # the trials started elsewhere last waited on, and their state
 
     def run(self, launch: Callable[[list], None]) -> None:
         """Ask, launch and tell until done; ``launch(jobs)`` runs a batch of job overrides."""
@@ -68,11 +69,18 @@ class Search:
                     continue
                 if not running:
                     return
-                waiting = [t.number for t in running if t._trial_id not in beats.ids]
-                if waiting:
-                    log.info(f"waiting for running trials {waiting} (started elsewhere; "
-                             "told when their record ends, failed if their heartbeat stops)")
+                self._say_waiting([t for t in running if t._trial_id not in beats.ids])
                 time.sleep(poll)
+
+    def _say_waiting(self, trials: list) -> None:
+        """One line when the trials started elsewhere that the search waits on, or their state,
+        change (see ``wait_line``); nothing while they stay as they were."""
+        from results.study import heartbeat_silence
+
+        silence, grace = heartbeat_silence(self.study._storage, trials)
+        self._waited, line = wait_line(self._waited, silence, self.conf.heartbeat_interval, grace)
+        if line:
+            log.info(line)
 
     def _ask(self, room: int) -> list:
         batch = []

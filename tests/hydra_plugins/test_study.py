@@ -192,3 +192,63 @@ def test_params_budget_reaches_the_sampler_as_each_trials_constraint():
     assert over.constraints == {CONSTRAINT: 0.5} and within.constraints == {CONSTRAINT: -0.5}
     assert unbudgeted.constraints == {}
     assert study.best_trial.number == within.number  # the best AP is over the budget
+
+
+def test_waiting_prints_one_line_per_change_with_the_time_until_a_dead_trial_is_given_up():
+    """A re-run after a killed sweeper: trial 3 (started elsewhere) stops beating and is given
+    up after the grace period. Polled every 5 s, the wait says one line per change of state, not
+    one per poll (it used to say the same line 34 times)."""
+    from hydra_plugins.msfm_optuna_sweeper.heartbeat import wait_line
+
+    interval, grace = 60, 180
+    state, lines = (), []
+    for t in range(0, 400, 5):  # trial 3 beats until t=60, then is dead; trial 4 joins at 200
+        silence = {3: t % 60 if t < 120 else t - 60} if t - 60 <= grace else {}
+        if t >= 200:
+            silence[4] = (t - 200) % 60
+        state, line = wait_line(state, silence, interval, grace)
+        lines += [(t, line)] if line else []
+        assert wait_line(state, silence, interval, grace) == (state, None)  # unchanged: silent
+    assert lines == [
+        (0, "waiting for trial 3 (alive; given up 180 s after a last heartbeat): started "
+            "elsewhere, told when its record ends"),
+        (155, "waiting for trial 3 (no heartbeat for 95 s; given up in 85 s): started elsewhere, "
+              "told when its record ends"),
+        (200, "waiting for trials 4 (alive; given up 180 s after a last heartbeat); 3 (no "
+              "heartbeat for 140 s; given up in 40 s): started elsewhere, told when their "
+              "records end"),
+        (245, "waiting for trial 4 (alive; given up 180 s after a last heartbeat): started "
+              "elsewhere, told when its record ends")]
+    assert wait_line((), {5: None}, interval, None)[1] == (
+        "waiting for trial 5 (no heartbeat recorded): started elsewhere, told when its record ends")
+
+
+@pytest.mark.filterwarnings("ignore::optuna.exceptions.ExperimentalWarning")
+@pytest.mark.filterwarnings("ignore:Heartbeat of storage:UserWarning")
+@pytest.mark.parametrize("rdb", [False, True])
+def test_the_search_waits_on_a_silent_trial_with_one_line(tmp_path, caplog, rdb):
+    """The search loop's wait reads each trial's silence from the study's own storage (journal
+    or RDB) and logs one line however often it polls."""
+    import logging
+    from types import SimpleNamespace
+
+    import optuna
+
+    from hydra_plugins.msfm_optuna_sweeper.loop import Search
+    from results.study import heartbeat_silence, open_storage
+
+    url = f"sqlite:///{tmp_path}/optuna.db" if rdb else str(tmp_path / "optuna.journal")
+    study = optuna.create_study(study_name="s", storage=open_storage(url, heartbeat_interval=1,
+                                                                     grace_period=60))
+    study._storage.record_heartbeat(study.ask()._trial_id)
+    time.sleep(2.1)  # a missed beat: silent for over 1.5 intervals (SQLite counts whole s)
+    trial = study.get_trials()[0]  # as the loop reads it
+    silence, grace = heartbeat_silence(study._storage, [trial])
+    assert grace == 60 and 1.5 < silence[trial.number] < 30
+    search = Search.__new__(Search)  # only what the wait reads
+    search.study, search.conf, search._waited = study, SimpleNamespace(heartbeat_interval=1), ()
+    with caplog.at_level(logging.INFO):
+        for _ in range(34):
+            search._say_waiting([trial])
+    lines = [r.getMessage() for r in caplog.records if "waiting for" in r.getMessage()]
+    assert len(lines) == 1 and lines[0].startswith("waiting for trial 0 (no heartbeat for ")
