@@ -32,24 +32,30 @@ def add_run(results, gt_path, gt, quality, det_seed, msfm=True, seed=0, **fields
     return rec
 
 
-@pytest.fixture(scope="module")
-def store(tmp_path_factory):
-    """Baseline; 3S = the same detector quality (2 seeds); 5S = clearly better; 3L: an old record
-    without detections."""
-    root = tmp_path_factory.mktemp("sig")
+def _store(root, *runs):
+    """A results store under ``root`` on one generated val set: one run per (quality, fields)."""
     results = root / "results"
     results.mkdir()
     gt = make_ground_truth(150, 3, seed=5)
     gt_path = root / "gt.json"
     gt_path.write_text(json.dumps(gt))
-    add_run(results, gt_path, gt, 0.5, det_seed=1, msfm=False)
-    add_run(results, gt_path, gt, 0.5, det_seed=2, seed=0)
-    add_run(results, gt_path, gt, 0.5, det_seed=3, seed=1)
-    add_run(results, gt_path, gt, 0.95, det_seed=4, scales="5S")
+    for quality, fields in runs:
+        add_run(results, gt_path, gt, quality, **fields)
+    return root
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory):
+    """Baseline; 3S = the same detector quality (2 seeds); 5S = clearly better; 3L: an old record
+    without detections."""
+    root = _store(tmp_path_factory.mktemp("sig"), (0.5, dict(det_seed=1, msfm=False)),
+                  (0.5, dict(det_seed=2, seed=0)), (0.5, dict(det_seed=3, seed=1)),
+                  (0.95, dict(det_seed=4, scales="5S")))
+    results = root / "results"
     old = make_record("faster_rcnn_r50_fpn", True, dataset="synthetic", scales="3L")
     old["variant"]["schedule"] = "smoke"
     write_record(results, old)
-    return root, gt_path
+    return root, root / "gt.json"
 
 
 @pytest.fixture(scope="module")
@@ -109,15 +115,8 @@ def test_verdict_seeds_and_source_in_every_format(table2):
 @pytest.fixture(scope="module")
 def one_seed(tmp_path_factory):
     """Baseline and a clearly better 5S, one seed each, on synthetic data: sigma_seed unknown."""
-    root = tmp_path_factory.mktemp("one")
-    results = root / "results"
-    results.mkdir()
-    gt = make_ground_truth(150, 3, seed=5)
-    gt_path = root / "gt.json"
-    gt_path.write_text(json.dumps(gt))
-    add_run(results, gt_path, gt, 0.5, det_seed=1, msfm=False)
-    add_run(results, gt_path, gt, 0.95, det_seed=4, scales="5S")
-    return root
+    return _store(tmp_path_factory.mktemp("one"), (0.5, dict(det_seed=1, msfm=False)),
+                  (0.95, dict(det_seed=4, scales="5S")))
 
 
 def _one_seed_table(root, tmp_path, *extra):
