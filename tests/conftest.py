@@ -2,11 +2,18 @@
 SLURM cluster (scripts/slurm/cluster.sh) for tests marked ``slurm``. Shared helpers (plain
 functions and settings) are in tests/helpers.py; no test module imports another."""
 import os
-import shutil
-import subprocess
-from pathlib import Path
 
-import pytest
+# One OpenMP thread per process, here and in every process a test starts (sweeps.run, SLURM
+# jobs, scripts): on a 2-core machine that is also running other work, torch's default of one
+# thread per core spin-waits at every op's barrier for a descheduled thread, and a conv on a
+# 64 px map takes ~30 ms instead of ~1 ms. Set before torch is imported; yours wins if set.
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+import shutil  # noqa: E402
+import subprocess  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import pytest  # noqa: E402
 from hydra import compose, initialize_config_dir
 from hydra.core.global_hydra import GlobalHydra
 
