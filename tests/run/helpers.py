@@ -5,12 +5,15 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-# a real smoke-schedule variant, shrunk: 8 train / 3 val images of 64 px (the synthetic
-# generator's smallest), 32 sampled RoIs per image, short epochs
-TINY = ["num_workers=0", "log_interval=1", "dataset.num_train_images=8", "dataset.num_val=3",
+# a real smoke-schedule variant, shrunk: 2 train images (one iteration per epoch) / 3 val
+# images of 64 px (the synthetic generator's smallest), 32 sampled RoIs per image, short epochs
+TINY = ["num_workers=0", "log_interval=1", "dataset.num_train_images=2", "dataset.num_val=3",
         "dataset.image_size=64", "schedule.img_scale=[64,64]", "schedule.rcnn_sample_num=32",
         "schedule.epochs=1", "schedule.milestones=[1]", "schedule.val_interval=1",
         "schedule.warmup_iters=2"]
+
+# the shared ``trained_pair`` (tests/conftest.py): ``-m msfm.enabled=false,true`` with these
+PAIR = ["dataset.num_val=6"]
 
 
 def sweeps_run(tmp_path, *overrides, timeout=900, **popen):
