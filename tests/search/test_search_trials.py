@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.run.helpers import ROOT, TINY, records, sweeps_run
-from tests.search.test_search import SPACE, study
+from tests.search.test_search import GN32_SIZE, SPACE, study
 
 # a threshold no AP reaches: every trial is pruned at its first evaluation (deterministic)
 PRUNE_ALL = ["hydra.sweeper.mode=ap", "hydra.sweeper.pruner.name=threshold",
@@ -82,7 +82,7 @@ def test_search_killed_mid_trial_is_completed_on_resume(tmp_path):
 @pytest.mark.slow
 def test_gpu_hour_budget_stops_new_trials_and_status_shows_it(tmp_path):
     args = ["+search=msfm", "hydra.sweeper.n_trials=3", "hydra.sweeper.budget_gpu_hours=0.0001",
-            f"hydra.sweeper.storage=sqlite:///{tmp_path}/optuna.db", *SPACE]
+            f"hydra.sweeper.storage=sqlite:///{tmp_path}/optuna.db", *SPACE, *GN32_SIZE]
     proc = sweeps_run(tmp_path, *args)
     assert proc.returncode == 0, proc.stderr[-3000:]
     import optuna
