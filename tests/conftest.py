@@ -37,6 +37,22 @@ def compose_cfg(tmp_path):
     GlobalHydra.instance().clear()
 
 
+@pytest.fixture(scope="session")
+def trained_pair(tmp_path_factory):
+    """(output_root, CompletedProcess) of one real ``sweeps.run -m msfm.enabled=false,true``
+    (TINY, ``PAIR``): the baseline and the default MSFM variant, trained once per session for
+    the tests that only read what such a run leaves (records, detections, console, logs).
+    Read-only: a test that runs more commands on that store copies it first. Checkpoints
+    are deleted (nothing reads them; ~330 MB each)."""
+    from tests.helpers import PAIR, sweeps_run
+
+    root = tmp_path_factory.mktemp("trained_pair")
+    proc = sweeps_run(root, "-m", "msfm.enabled=false,true", *PAIR)
+    for checkpoint in root.glob("work/*/*.pth"):
+        checkpoint.unlink()
+    return root, proc
+
+
 @pytest.fixture(autouse=True)
 def _no_shared_wandb_service():
     """A test that opens a wandb run in this process starts a wandb-core service and exports

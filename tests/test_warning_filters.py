@@ -7,7 +7,7 @@ import pytest
 
 OURS = ["description.variant", "msfm.layer", "training.train", "sweeps.plan", "launchers.slurm",
         "results.store", "analysis.tables", "hydra_plugins.msfm_optuna_sweeper.study_setup",
-        "benchmarks", "tests.search.test_study"]
+        "stats.bootstrap", "benchmarks", "tests.hydra_plugins.test_study"]
 
 
 def _warn(category, module: str) -> None:

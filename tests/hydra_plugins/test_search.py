@@ -1,7 +1,7 @@
 """The Optuna multi-objective search over MSFM, end to end on the synthetic data."""
 import pytest
 
-from tests.helpers import SPACE, records, study, sweeps_run
+from tests.helpers import GN32_SIZE, SPACE, records, study, sweeps_run
 
 # shrink the space to two configurations so that trials repeat
 
@@ -9,7 +9,7 @@ from tests.helpers import SPACE, records, study, sweeps_run
 
 @pytest.mark.slow
 def test_search_resumes_its_study_and_never_retrains_a_finished_variant(tmp_path):
-    first = sweeps_run(tmp_path, "+search=msfm", "hydra.sweeper.n_trials=3", *SPACE)
+    first = sweeps_run(tmp_path, "+search=msfm", "hydra.sweeper.n_trials=3", *SPACE, *GN32_SIZE)
     assert first.returncode == 0, first.stderr[-3000:]
     trials = study(tmp_path).trials
     assert len(trials) == 3 and all(t.state.name == "COMPLETE" for t in trials)
@@ -23,7 +23,8 @@ def test_search_resumes_its_study_and_never_retrains_a_finished_variant(tmp_path
 
     # n_trials is the study's total: 5 resumes the study (2 more), a re-run adds nothing
     for _ in range(2):
-        again = sweeps_run(tmp_path, "+search=msfm", "hydra.sweeper.n_trials=5", *SPACE)
+        again = sweeps_run(tmp_path, "+search=msfm", "hydra.sweeper.n_trials=5", *SPACE,
+                           *GN32_SIZE)
         assert again.returncode == 0, again.stderr[-3000:]
         assert len(study(tmp_path).trials) == 5  # resumed from the journal study
     assert "5/5 trials" in again.stdout + again.stderr

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import ONE_VARIANT, PRUNE_ALL, ROOT, SPACE, TINY, records, study, sweeps_run
+from tests.helpers import GN32_SIZE, ONE_VARIANT, PRUNE_ALL, ROOT, SPACE, TINY, records, study, sweeps_run
 
 # a threshold no AP reaches: every trial is pruned at its first evaluation (deterministic)
 
@@ -78,7 +78,7 @@ def test_search_killed_mid_trial_is_completed_on_resume(tmp_path):
 @pytest.mark.slow
 def test_gpu_hour_budget_stops_new_trials_and_status_shows_it(tmp_path):
     args = ["+search=msfm", "hydra.sweeper.n_trials=3", "hydra.sweeper.budget_gpu_hours=0.0001",
-            f"hydra.sweeper.storage=sqlite:///{tmp_path}/optuna.db", *SPACE]
+            f"hydra.sweeper.storage=sqlite:///{tmp_path}/optuna.db", *SPACE, *GN32_SIZE]
     proc = sweeps_run(tmp_path, *args)
     assert proc.returncode == 0, proc.stderr[-3000:]
     import optuna

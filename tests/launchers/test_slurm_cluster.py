@@ -109,9 +109,10 @@ def test_bad_launcher_input_fails_before_submission(tmp_path, args, field):
 @pytest.mark.slow
 def test_search_runs_its_trials_as_slurm_jobs(tmp_path):
     """Same command as the local search, launcher=slurm: the launcher waits for each trial."""
-    from tests.helpers import SPACE, study
+    from tests.helpers import GN32_SIZE, SPACE, study
 
-    proc = sweeps_run(tmp_path, "+search=msfm", "hydra.sweeper.n_trials=2", *SPACE, *CPU_DDP)
+    proc = sweeps_run(tmp_path, "+search=msfm", "hydra.sweeper.n_trials=2", *SPACE, *GN32_SIZE,
+                      *CPU_DDP)
     assert proc.returncode == 0, proc.stderr[-3000:]
     trials = study(tmp_path).trials
     assert len(trials) == 2 and all(t.state.name == "COMPLETE" for t in trials)

@@ -4,20 +4,19 @@ import json
 
 import pytest
 
-from tests.helpers import sweeps_run
-
 
 @pytest.mark.slow
-def test_real_run_writes_detections_that_reproduce_its_ap(tmp_path):
+def test_real_run_writes_detections_that_reproduce_its_ap(trained_pair, tmp_path):
     from analysis.args import parse_args
     from analysis.tables import run
     from stats.detections import load_detections
     from stats.replicates import replicates
 
-    proc = sweeps_run(tmp_path, "msfm.enabled=false", "dataset.num_val=6")
+    root, proc = trained_pair  # the baseline and the default variant, 6 val images (PAIR)
     assert proc.returncode == 0, proc.stderr[-3000:]
-    results = tmp_path / "results"
-    (record,) = [json.loads(p.read_text()) for p in results.glob("*.json")]
+    results = root / "results"
+    (record,) = [r for r in (json.loads(p.read_text()) for p in results.glob("*.json"))
+                 if r["variant"]["msfm"] is False]  # the baseline
     assert record["status"] == "finished" and record["detections"] == f"{record['key']}.dets.npz"
     dets = load_detections(results / record["detections"])
     assert len(dets.img_ids) == 6 and len(dets) > 0 and dets.masks is None

@@ -3,12 +3,10 @@ round gives a seed only to the rows the previous one left unresolved, and ``swee
 exactly the runs the next ``sweeps.run`` launches."""
 import json
 import shutil
-import subprocess
-import sys
 
 import pytest
 
-from tests.helpers import ROOT, TINY, records, sweeps_run
+from tests.helpers import TINY, records, sweeps_run
 
 SWEEP = ["-m", "hydra/sweeper=rows", "msfm.enabled=false,true", "msfm.scales=[0.5,1.0],[0.5,0.7,1.0]", "resolve=2.0",
          "seed_sigma=1.0", "max_seeds=2", "wandb.enabled=false", "dataset.num_val=6"]
@@ -24,7 +22,7 @@ def planned(tmp_path, results_dir) -> list[tuple[str, int]]:
 
 
 @pytest.mark.slow
-def test_second_round_spends_seeds_only_on_unresolved_rows(tmp_path):
+def test_second_round_spends_seeds_only_on_unresolved_rows(tmp_path, capsys):
     first = planned(tmp_path, tmp_path / "results")
     assert [seed for _, seed in first] == [0, 0, 0]  # every row's first seed (the baseline once)
 
@@ -51,7 +49,8 @@ def test_second_round_spends_seeds_only_on_unresolved_rows(tmp_path):
                         for v in (r["variant"] for r in runs if r["seed"] == 1))
     assert got_second == [key for key, _ in second]  # round 2 launched what round 1 left open
     assert planned(tmp_path, tmp_path / "results") == []  # done: nothing more to launch
-    out = subprocess.run([sys.executable, "-m", "sweeps.plan", f"output_root={tmp_path}", *TINY,
-                          *[a for a in SWEEP if a != "-m"]], cwd=ROOT, capture_output=True,
-                         text=True, timeout=600)
-    assert out.returncode == 0 and "this round: 0 run(s)" in out.stdout, out.stdout[-2000:]
+    from sweeps.plan import main as plan_cli  # `python -m sweeps.plan ...`, in this process
+
+    code = plan_cli([f"output_root={tmp_path}", *TINY, *[a for a in SWEEP if a != "-m"]])
+    out = capsys.readouterr().out
+    assert code == 0 and "this round: 0 run(s)" in out, out[-2000:]

@@ -1,6 +1,7 @@
 """``sweeps.run`` end to end on CPU: real mmdet training, COCO metrics, records, wandb."""
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -9,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import ROOT, TINY, read_wandb_summary, records, sweeps_run, wandb_run_ids
+from tests.helpers import PAIR, ROOT, TINY, read_wandb_summary, records, sweeps_run, wandb_run_ids
 
 pytestmark = pytest.mark.slow
 METRICS = ("bbox_mAP", "bbox_mAP_50", "bbox_mAP_75", "bbox_mAP_s", "bbox_mAP_m", "bbox_mAP_l")
@@ -17,8 +18,8 @@ METRICS = ("bbox_mAP", "bbox_mAP_50", "bbox_mAP_75", "bbox_mAP_s", "bbox_mAP_m",
 
 def test_one_variant_trains_evaluates_records_and_logs_to_wandb(tmp_path):
     wandb_data = tmp_path / "wandb-data"  # where wandb stages artifact files (never cleaned offline)
-    proc = sweeps_run(tmp_path, "schedule.epochs=2", "schedule.milestones=[2]",
-                      "schedule.val_interval=2", "wandb.enabled=true",
+    proc = sweeps_run(tmp_path, "dataset.num_train_images=8", "schedule.epochs=2",
+                      "schedule.milestones=[2]", "schedule.val_interval=2", "wandb.enabled=true",
                       env={**os.environ, "WANDB_DATA_DIR": str(wandb_data)})
     assert proc.returncode == 0, proc.stderr[-3000:]
     [record] = records(tmp_path)
@@ -43,20 +44,22 @@ def test_one_variant_trains_evaluates_records_and_logs_to_wandb(tmp_path):
     assert len(staged) < 1000, len(staged)
 
 
-def test_multirun_records_each_variant_once_and_force_retrains(tmp_path):
-    args = ("-m", "msfm.enabled=false,true")
-    first = sweeps_run(tmp_path, *args)
+def test_multirun_records_each_variant_once_and_force_retrains(trained_pair, tmp_path):
+    args = ("-m", "msfm.enabled=false,true", *PAIR)
+    root, first = trained_pair  # sweeps_run(root, *args): the first run of this command
     assert first.returncode == 0, first.stderr[-3000:]
-    done = records(tmp_path)
+    done = records(root)
     assert [r["status"] for r in done] == ["finished", "finished"]
     assert {r["variant"]["msfm"] for r in done} == {False, True}
     console = first.stdout + first.stderr  # concise: a line per state change and epoch
     assert len(console.splitlines()) <= 12 and "Epoch(train)" not in console, console
     assert "sweep: 2 variants: 2 finished" in console and console.count(": finished: AP ") == 2
     for r in done:  # the full log is in the variant's work dir, its path printed once
-        transcript = tmp_path / "work" / r["key"] / "console.log"
+        transcript = root / "work" / r["key"] / "console.log"
         assert console.count(str(transcript)) == 1 and "Epoch(train)" in transcript.read_text()
 
+    # the same command again, on a copy of that store (the first run is shared, read-only)
+    shutil.copytree(root / "results", tmp_path / "results")
     again = sweeps_run(tmp_path, *args)
     assert again.returncode == 0
     assert "already finished" in again.stdout + again.stderr
