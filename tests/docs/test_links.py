@@ -129,3 +129,18 @@ def test_a_broken_link_and_a_missing_anchor_are_caught(tmp_path):
         "page.md#nope: no heading '#nope' in page.md",
         "missing.md: no such file or folder",
         "../outside.md: outside the repository"]
+
+
+CODE_PATH = re.compile(r"(?<![\w/.-])((?:tests|description|sweeps|launchers|training|msfm|results|stats|"
+                       r"analysis|hydra_plugins|benchmarks|scripts|conf)/[\w/.-]*\.(?:py|yaml|sh))\b")
+
+
+USER_FILES = ("conf/local/",)  # a site's own settings, git-ignored: named, never shipped
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda p: p.name)
+def test_every_code_path_named_in_the_docs_exists(page):
+    """A renamed module must not leave a page naming its old path (``stats/detections.py``, ...)."""
+    missing = sorted({m for m in CODE_PATH.findall(page.read_text())
+                      if not (ROOT / m).exists() and not m.startswith(USER_FILES)})
+    assert not missing, f"{page.name} names files that do not exist: {missing}"
