@@ -114,7 +114,7 @@ def test_search_runs_its_trials_as_slurm_jobs(tmp_path):
     from tests.search.test_search import GN32_SIZE, SPACE, study
 
     proc = sweeps_run(tmp_path, "+search=msfm", "hydra.sweeper.n_trials=2", *SPACE, *GN32_SIZE,
-                      *CPU_DDP)
+                      *CPU_DDP, "wandb.enabled=false")
     assert proc.returncode == 0, proc.stderr[-3000:]
     trials = study(tmp_path).trials
     assert len(trials) == 2 and all(t.state.name == "COMPLETE" for t in trials)
