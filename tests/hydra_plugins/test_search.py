@@ -9,7 +9,8 @@ from tests.helpers import GN32_SIZE, SPACE, records, study, sweeps_run
 
 @pytest.mark.slow
 def test_search_resumes_its_study_and_never_retrains_a_finished_variant(tmp_path):
-    first = sweeps_run(tmp_path, "+search=msfm", "hydra.sweeper.n_trials=3", *SPACE, *GN32_SIZE)
+    first = sweeps_run(tmp_path, "+search=msfm", "hydra.sweeper.n_trials=3", *SPACE, *GN32_SIZE,
+                       "wandb.enabled=false")
     assert first.returncode == 0, first.stderr[-3000:]
     trials = study(tmp_path).trials
     assert len(trials) == 3 and all(t.state.name == "COMPLETE" for t in trials)
@@ -24,7 +25,7 @@ def test_search_resumes_its_study_and_never_retrains_a_finished_variant(tmp_path
     # n_trials is the study's total: 5 resumes the study (2 more), a re-run adds nothing
     for _ in range(2):
         again = sweeps_run(tmp_path, "+search=msfm", "hydra.sweeper.n_trials=5", *SPACE,
-                           *GN32_SIZE)
+                           *GN32_SIZE, "wandb.enabled=false")
         assert again.returncode == 0, again.stderr[-3000:]
         assert len(study(tmp_path).trials) == 5  # resumed from the journal study
     assert "5/5 trials" in again.stdout + again.stderr

@@ -18,7 +18,8 @@ from tests.helpers import GN32_SIZE, ONE_VARIANT, PRUNE_ALL, ROOT, SPACE, TINY, 
 @pytest.mark.slow
 def test_pruned_trial_stops_after_its_evaluation_and_its_record_says_so(tmp_path):
     started = time.time()
-    proc = sweeps_run(tmp_path, "+search=msfm", "hydra.sweeper.n_trials=1", *PRUNE_ALL, *ONE_VARIANT)
+    proc = sweeps_run(tmp_path, "+search=msfm", "hydra.sweeper.n_trials=1", *PRUNE_ALL, *ONE_VARIANT,
+                      "wandb.enabled=false")
     assert proc.returncode == 0, proc.stderr[-3000:]
     [record] = records(tmp_path)
     assert record["status"] == "pruned" and record["pruned"] and record["pruned_at_epoch"] == 1
@@ -32,7 +33,8 @@ def test_pruned_trial_stops_after_its_evaluation_and_its_record_says_so(tmp_path
                                "storage": str(tmp_path / "sweeps/search/optuna.journal")}
     # a plain run of the pruned variant resumes from its checkpoint and trains to the end
     plain = sweeps_run(tmp_path, "schedule.epochs=2", "schedule.milestones=[2]",
-                       "schedule.val_interval=1", "norm_group=gn16", "verbose=true")
+                       "schedule.val_interval=1", "norm_group=gn16", "verbose=true",
+                       "wandb.enabled=false")
     assert plain.returncode == 0, plain.stderr[-3000:]
     [record] = records(tmp_path)
     assert record["status"] == "finished" and record["attempts"] == 2
@@ -43,7 +45,7 @@ def test_pruned_trial_stops_after_its_evaluation_and_its_record_says_so(tmp_path
 def test_search_killed_mid_trial_is_completed_on_resume(tmp_path):
     args = ["+search=msfm", "hydra.sweeper.n_trials=2", "hydra.sweeper.heartbeat_interval=1",
             "hydra.sweeper.grace_period=4", "schedule.epochs=2", "schedule.milestones=[2]",
-            "schedule.val_interval=2", *ONE_VARIANT]
+            "schedule.val_interval=2", "wandb.enabled=false", *ONE_VARIANT]
     cmd = [sys.executable, "-m", "sweeps.run", f"output_root={tmp_path}", *TINY, *args]
     first = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                              start_new_session=True)
@@ -78,7 +80,8 @@ def test_search_killed_mid_trial_is_completed_on_resume(tmp_path):
 @pytest.mark.slow
 def test_gpu_hour_budget_stops_new_trials_and_status_shows_it(tmp_path):
     args = ["+search=msfm", "hydra.sweeper.n_trials=3", "hydra.sweeper.budget_gpu_hours=0.0001",
-            f"hydra.sweeper.storage=sqlite:///{tmp_path}/optuna.db", *SPACE, *GN32_SIZE]
+            f"hydra.sweeper.storage=sqlite:///{tmp_path}/optuna.db", *SPACE, *GN32_SIZE,
+            "wandb.enabled=false"]
     proc = sweeps_run(tmp_path, *args)
     assert proc.returncode == 0, proc.stderr[-3000:]
     import optuna

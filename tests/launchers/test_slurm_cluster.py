@@ -70,9 +70,9 @@ def test_two_variant_sweep_runs_as_ddp_jobs_and_is_not_resubmitted(tmp_path):
 
 @pytest.mark.slow
 def test_requeued_job_resumes_from_its_checkpoint(tmp_path):
-    # 4 iterations per epoch, so the requeue lands mid-training
-    epochs = ["schedule.epochs=4", "schedule.milestones=[4]", "schedule.val_interval=4",
-              "dataset.num_train_images=16"]
+    # 2 iterations per epoch on each of the 2 processes; the requeue lands mid-training
+    epochs = ["schedule.epochs=3", "schedule.milestones=[3]", "schedule.val_interval=3",
+              "dataset.num_train_images=8"]
     proc = sweeps_run(tmp_path, *CPU_DDP, *epochs)
     assert proc.returncode == 0, proc.stderr[-3000:]
     [record] = records(tmp_path)
@@ -88,8 +88,8 @@ def test_requeued_job_resumes_from_its_checkpoint(tmp_path):
     resumed = logs[-1].read_text()
     assert "Auto resumed from the latest checkpoint" in resumed
     epoch = int(re.search(r"resumed epoch: (\d+)", resumed).group(1))
-    assert 1 <= epoch < 4 and f"epoch_{epoch}.pth" in resumed
-    assert f"Epoch(train) [{epoch}]" not in resumed and "Epoch(train) [4]" in resumed
+    assert 1 <= epoch < 3 and f"epoch_{epoch}.pth" in resumed
+    assert f"Epoch(train) [{epoch}]" not in resumed and "Epoch(train) [3]" in resumed
 
 
 @pytest.mark.parametrize("args, field", [
@@ -112,7 +112,7 @@ def test_search_runs_its_trials_as_slurm_jobs(tmp_path):
     from tests.helpers import GN32_SIZE, SPACE, study
 
     proc = sweeps_run(tmp_path, "+search=msfm", "hydra.sweeper.n_trials=2", *SPACE, *GN32_SIZE,
-                      *CPU_DDP)
+                      *CPU_DDP, "wandb.enabled=false")
     assert proc.returncode == 0, proc.stderr[-3000:]
     trials = study(tmp_path).trials
     assert len(trials) == 2 and all(t.state.name == "COMPLETE" for t in trials)
@@ -142,7 +142,10 @@ def test_states_of_array_tasks_that_never_started():
 def test_adaptive_seeds_advance_one_round_per_invocation(tmp_path):
     """resolve= on SLURM: a run queues one round and returns; re-running while it is queued
     queues nothing; once it has finished, re-running queues exactly what the plan names."""
-    args = ("-m", "hydra/sweeper=rows", "launcher=slurm", "launcher.cpus_per_task=1",
+    # one single-process job per run (launcher=slurm alone is the paper's shape: 8 DDP
+    # processes and 8 GPUs a job, so the 2-core node ran this round's jobs one after the other)
+    args = ("-m", "hydra/sweeper=rows", "launcher=slurm", "launcher.tasks_per_node=1",
+            "launcher.gpus_per_node=0", "launcher.cpus_per_task=1",
             "launcher.timeout_min=30", "msfm.enabled=false,true", "resolve=2.0", "seed_sigma=1.0",
             "max_seeds=2", "wandb.enabled=false", "dataset.num_val=6")
     first = sweeps_run(tmp_path, *args)
@@ -160,5 +163,11 @@ def test_adaptive_seeds_advance_one_round_per_invocation(tmp_path):
     _, _, round2 = plan_rows([f"output_root={tmp_path}", *TINY, *plan_args])
     named = sorted(r["key"] for r in round2.rows if r["seed"] is not None)
     third = sweeps_run(tmp_path, *args)
-    assert third.returncode == 0, third.stderr[-3000:]
-    assert sorted(r["seed"] for r in records(tmp_path)) == [0, 0] + [1] * len(named)
+    try:
+        assert third.returncode == 0, third.stderr[-3000:]
+        assert sorted(r["seed"] for r in records(tmp_path)) == [0, 0] + [1] * len(named)
+    finally:  # round 2 is queued, not awaited: it must not train through the next tests
+        queued = [r["slurm_job_id"] for r in records(tmp_path)
+                  if r["status"] in ("pending", "running") and r.get("slurm_job_id")]
+        if queued:
+            subprocess.run(["scancel", *queued], check=True)
