@@ -28,9 +28,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # run as a file: the project's modules import from the checkout
 
-from gpu_wheels import MANIFEST, canonical  # noqa: E402  (beside this file, run as a script)
-
 from benchmarks.bench_msfm_module import label  # noqa: E402  (torch-free)
+from gpu_wheels import MANIFEST, canonical  # noqa: E402  (beside this file, run as a script)
 from results.atomic import write_json_atomic  # noqa: E402
 from results.record import git_commit, now  # noqa: E402
 

@@ -11,7 +11,7 @@ from description.domain import check_domains, domain_of
 from description.run_spec import RunSpec
 from description.variant import Variant
 from sweeps import schema  # registers the typed schema compose() needs
-from sweeps.naming import CONF_DIR, VARIANT_GROUPS, label, names_of_variant
+from sweeps.naming import CONF_DIR, label, names_of_variant
 from sweeps.schema import variant_of
 
 

@@ -4,7 +4,8 @@ import pytest
 from hydra.errors import ConfigCompositionException
 
 from sweeps.grid import expand
-from sweeps.variants import VARIANT_GROUPS, group_options, names_of, variant_of
+from sweeps.naming import VARIANT_GROUPS
+from sweeps.variants import group_options, names_of, variant_of
 
 MSFM_GROUPS = ("position", "scales", "ratios", "norm_group", "conv_num", "fusion_type")
 # position x norm_group combinations that are invalid by the paper's channel counts

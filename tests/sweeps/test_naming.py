@@ -2,8 +2,8 @@
 themselves otherwise; different values never share a name."""
 import pytest
 
-from sweeps.naming import default_names, label, names_of_variant, options
-from sweeps.variants import VARIANT_GROUPS, variant_of
+from sweeps.naming import VARIANT_GROUPS, default_names, label, names_of_variant, options
+from sweeps.variants import variant_of
 
 
 @pytest.mark.parametrize("overrides, group, name", [
