@@ -77,7 +77,7 @@ def test_multirun_records_each_variant_once_and_force_retrains(trained_pair, tmp
 
 def test_killed_run_resumes_from_its_checkpoint_and_its_wandb_run(tmp_path):
     cmd = [sys.executable, "-m", "sweeps.run", f"output_root={tmp_path}", *TINY,
-           "schedule.epochs=4", "schedule.milestones=[4]", "schedule.val_interval=4",
+           "schedule.epochs=3", "schedule.milestones=[3]", "schedule.val_interval=3",
            "wandb.enabled=true"]
     proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                             start_new_session=True)
@@ -91,8 +91,8 @@ def test_killed_run_resumes_from_its_checkpoint_and_its_wandb_run(tmp_path):
     [record] = records(tmp_path)
     assert record["status"] == "running"
 
-    resumed = sweeps_run(tmp_path, "schedule.epochs=4", "schedule.milestones=[4]",
-                         "schedule.val_interval=4", "wandb.enabled=true", "verbose=true")
+    resumed = sweeps_run(tmp_path, "schedule.epochs=3", "schedule.milestones=[3]",
+                         "schedule.val_interval=3", "wandb.enabled=true", "verbose=true")
     assert resumed.returncode == 0, resumed.stderr[-3000:]
     log = resumed.stdout + resumed.stderr  # verbose=true: mmengine's full log on the console
     assert "resumed" in log.lower() and "epoch_2.pth" in log
