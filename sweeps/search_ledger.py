@@ -107,12 +107,10 @@ def summary_line(s: dict) -> str:
             f"{s['planned_gpu_hours']:.3g} planned for running trials")
 
 
-def search_status(overrides) -> Optional[dict]:
-    """For ``sweeps.status``: None unless ``overrides`` select an Optuna search; else its
-    trials as status rows (one per trained or reused trial) and its summary line."""
-    from sweeps.variants import compose_jobs
-
-    [(_, cfg)] = compose_jobs(overrides)[:1]
+def search_status(cfg) -> Optional[dict]:
+    """For ``sweeps.status``: None unless the composed config ``cfg`` (with its hydra node)
+    selects an Optuna search; else its trials as status rows (one per trained or reused trial)
+    and its summary line."""
     sweeper = cfg.hydra.sweeper
     if not str(sweeper.get("_target_", "")).endswith("OptunaSweeper"):
         return None

@@ -18,13 +18,15 @@ STYLE = {"finished": "green", "running": "yellow", "failed": "red", "pending": "
          "pruned": "magenta"}
 
 
-def status_rows(overrides: Sequence[str]) -> list[dict]:
+def status_rows(overrides: Sequence[str], composed: list | None = None) -> list[dict]:
     """One row per grid point: overrides, key, label (the variant named by its values), state,
-    AP, params, error, SLURM job."""
+    AP, params, error, SLURM job. ``composed``: the grid's ``compose_jobs(overrides,
+    rounds=False)`` when the caller already has it."""
     from launchers.slurm import current
     from results.store import ResultStore
 
-    variants = [(job, cfg, variant_of(cfg)) for job, cfg in compose_jobs(overrides, rounds=False)]
+    composed = compose_jobs(overrides, rounds=False) if composed is None else composed
+    variants = [(job, cfg, variant_of(cfg)) for job, cfg in composed]
     jobs = [(job, ResultStore(cfg.results_dir), v.key()) for job, cfg, v in variants]
     found = current([(store, key) for _, store, key in jobs], move_corrupt=False)
     rows, sweep_args = [], set(overrides)
@@ -66,8 +68,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     """CLI entry point; returns the process exit code."""
     overrides = list(sys.argv[1:] if argv is None else argv)
     try:
-        search = search_status(overrides)  # None unless the overrides select a search
-        rows = search["rows"] if search else status_rows(overrides)
+        composed = compose_jobs(overrides, rounds=False)  # once: the table and the round
+        search = search_status(composed[0][1])  # None unless the overrides select a search
+        rows = search["rows"] if search else status_rows(overrides, composed)
     except ValueError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
@@ -75,7 +78,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not search and any(o.split("=", 1)[0] == "resolve" for o in overrides):
         from sweeps.replicate import plan_round, print_round
 
-        print_round(plan_round(compose_jobs(overrides, rounds=False)))  # seeds done / queued
+        print_round(plan_round(composed))  # seeds done / queued
     if search:
         print(search["line"])  # trials of n_trials, GPU-hours spent of the budget
     return 0

@@ -54,3 +54,8 @@ def test_second_round_spends_seeds_only_on_unresolved_rows(tmp_path, capsys):
     code = plan_cli([f"output_root={tmp_path}", *TINY, *[a for a in SWEEP if a != "-m"]])
     out = capsys.readouterr().out
     assert code == 0 and "this round: 0 run(s)" in out, out[-2000:]
+    from sweeps.status import main as status_cli  # `python -m sweeps.status ...`: the same round
+
+    code = status_cli([f"output_root={tmp_path}", *TINY, *[a for a in SWEEP if a != "-m"]])
+    out, err = capsys.readouterr()
+    assert code == 0 and out.count("finished") >= len(runs) and "this round: 0 run(s)" in out, (out + err)[-2000:]
