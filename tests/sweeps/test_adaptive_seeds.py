@@ -8,8 +8,10 @@ import pytest
 
 from tests.helpers import TINY, records, sweeps_run
 
+# No seed_sigma prior: after round 1 (one seed a row) sigma_seed is unknown, so every row not
+# below the val set's floor gets a replicate; round 2 is never empty by luck of the AP values.
 SWEEP = ["-m", "hydra/sweeper=rows", "msfm.enabled=false,true", "msfm.scales=[0.5,1.0],[0.5,0.7,1.0]", "resolve=2.0",
-         "seed_sigma=1.0", "max_seeds=2", "wandb.enabled=false", "dataset.num_val=6"]
+         "max_seeds=2", "wandb.enabled=false", "dataset.num_val=6"]
 
 
 def planned(tmp_path, results_dir) -> list[tuple[str, int]]:
@@ -42,7 +44,7 @@ def test_second_round_spends_seeds_only_on_unresolved_rows(tmp_path, capsys):
             for name in (f"{r['key']}.json", r["detections"]):
                 shutil.copy(tmp_path / "results" / name, round1 / name)
     second = planned(tmp_path, round1)
-    assert all(seed == 1 for _, seed in second)
+    assert second and all(seed == 1 for _, seed in second), second
     from analysis.paper import match_key
 
     got_second = sorted(match_key(v["msfm"], v["detector"], v)
@@ -58,4 +60,4 @@ def test_second_round_spends_seeds_only_on_unresolved_rows(tmp_path, capsys):
 
     code = status_cli([f"output_root={tmp_path}", *TINY, *[a for a in SWEEP if a != "-m"]])
     out, err = capsys.readouterr()
-    assert code == 0 and out.count("finished") >= len(runs) and "this round: 0 run(s)" in out, (out + err)[-2000:]
+    assert code == 0 and f"this round: 0 run(s); expected to resolve every row: 0 more run(s), {len(runs)} in all" in out, (out + err)[-2000:]
