@@ -253,14 +253,21 @@ start_mariadb() {
 # ------------------------------------------------------------------ slurmdbd
 dbd_ok() { sacctmgr -n -P list cluster format=cluster >/dev/null 2>&1; }
 
-start_slurmdbd() {
-    local pidfile="$STATE/run/slurmdbd.pid"
-    if ! alive "$pidfile" slurmdbd; then
-        stop_pid "$pidfile" slurmdbd
-        log "starting slurmdbd"
-        /usr/sbin/slurmdbd </dev/null >>"$STATE/log/slurmdbd.log" 2>&1 \
-            || fail_start "slurmdbd failed to start"
+# start_daemon NAME [ARGS...]: start /usr/sbin/NAME (logging to its own file) unless its pid
+# file names a live NAME; a stale pid file is cleared first.
+start_daemon() {
+    local name=$1 pidfile="$STATE/run/$1.pid"
+    shift
+    if ! alive "$pidfile" "$name"; then
+        stop_pid "$pidfile" "$name"
+        log "starting $name"
+        "/usr/sbin/$name" "$@" </dev/null >>"$STATE/log/$name.log" 2>&1 \
+            || fail_start "$name failed to start"
     fi
+}
+
+start_slurmdbd() {
+    start_daemon slurmdbd
     wait_for 60 "slurmdbd" dbd_ok || fail_start "slurmdbd not answering"
     if ! sacctmgr -n -P list cluster format=cluster 2>/dev/null | grep -qx "$CLUSTER"; then
         log "registering cluster $CLUSTER in accounting"
@@ -272,25 +279,11 @@ start_slurmdbd() {
 ctld_ok() { scontrol ping 2>/dev/null | grep -q 'is UP'; }
 
 start_slurmctld() {
-    local pidfile="$STATE/run/slurmctld.pid"
-    if ! alive "$pidfile" slurmctld; then
-        stop_pid "$pidfile" slurmctld
-        log "starting slurmctld"
-        /usr/sbin/slurmctld </dev/null >>"$STATE/log/slurmctld.log" 2>&1 \
-            || fail_start "slurmctld failed to start"
-    fi
+    start_daemon slurmctld
     wait_for 30 "slurmctld" ctld_ok || fail_start "slurmctld not answering"
 }
 
-start_slurmd() {
-    local pidfile="$STATE/run/slurmd.pid"
-    if ! alive "$pidfile" slurmd; then
-        stop_pid "$pidfile" slurmd
-        log "starting slurmd"
-        /usr/sbin/slurmd -N "$(node_name)" </dev/null >>"$STATE/log/slurmd.log" 2>&1 \
-            || fail_start "slurmd failed to start"
-    fi
-}
+start_slurmd() { start_daemon slurmd -N "$(node_name)"; }
 
 node_state() { sinfo -h -N -n "$(node_name)" -o '%T' 2>/dev/null | head -n1; }
 
