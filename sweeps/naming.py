@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 from dataclasses import asdict
 from pathlib import Path
+from typing import Sequence
 
 from omegaconf import OmegaConf
 
@@ -66,6 +67,28 @@ def label(names: dict, seed: int | None = None) -> str:
     parts += [f"{g}={names[g]}" for g in (*knobs, *GROUPS) if names.get(g) != base[g]]
     parts += [f"seed={seed}"] if seed else []
     return " ".join(parts) or "default"
+
+
+def row_labels(names: Sequence[dict], seeds: Sequence[int | None] = ()) -> list[str]:
+    """Labels for variants shown together (a plan, a status table, a round, the live console):
+    each one's name in every group where they differ (``scales=5S``; MSFM knobs among the MSFM
+    variants only), ``baseline`` without MSFM, and ``seed=N`` where seeds differ. What they all
+    share is left out; an MSFM variant left with no name says how its knobs differ from the
+    default variant's (``default`` if they do not). One variant alone: :func:`label`."""
+    seeds = list(seeds) or [None] * len(names)
+    if len(names) < 2:
+        return [label(n, s) for n, s in zip(names, seeds)]
+    base, on = default_names(), [n for n in names if n.get("msfm", True)]
+    varying = [g for g in (*KNOBS, *GROUPS) if len({n[g] for n in (on if g in KNOBS else names)}) > 1]
+    knobs_vary = any(g in KNOBS for g in varying)
+    out = []
+    for n, s in zip(names, seeds):
+        knobs = [g for g in KNOBS if (g in varying if knobs_vary else n[g] != base[g])]
+        parts = [f"{g}={n[g]}" for g in knobs] if n.get("msfm", True) else ["baseline"]
+        parts += [f"{g}={n[g]}" for g in varying if g not in KNOBS]
+        parts += [f"seed={s}"] if len(set(seeds)) > 1 and s is not None else []
+        out.append(" ".join(parts) or "default")
+    return out
 
 
 def show(value) -> str:

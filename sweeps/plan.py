@@ -12,6 +12,7 @@ from typing import Sequence
 
 from description.variant import Variant
 from sweeps import schema  # noqa: F401  (registers the typed schema)
+from sweeps.naming import row_labels
 from sweeps.variants import compose_jobs, names_of, one_line, variant_of
 
 
@@ -66,7 +67,7 @@ def planned(overrides: Sequence[str]) -> tuple[list[dict], object, object]:
         params, gflops, hours = cost(variant)
         rows.append(dict(
             overrides=[o for o in job if o not in sweep_args], key=variant.key(),
-            variant=names_of(cfg), params=params, gflops=round(gflops, 2),
+            variant=names_of(cfg), seed=variant.seed, params=params, gflops=round(gflops, 2),
             gpu_hours=round(hours, 1),
         ))
     if len(plan_stats.MEASURED) > measured_before:  # torch and mmdet are loaded: price every
@@ -100,8 +101,8 @@ def print_table(rows: list[dict], title: str) -> None:
     table = Table(title=title)
     for col in ("#", "variant", "params (M)", "GFLOPs", "GPU-h"):
         table.add_column(col, justify="left" if col == "variant" else "right")
-    for i, r in enumerate(rows):
-        label = " ".join(r["overrides"]) or "(defaults)"
+    labels = row_labels([r["variant"] for r in rows], [r["seed"] for r in rows])
+    for i, (r, label) in enumerate(zip(rows, labels)):
         table.add_row(str(i), label, f"{r['params'] / 1e6:.2f}", f"{r['gflops']:.1f}",
                       f"{r['gpu_hours']:.1f}")
     Console().print(table)

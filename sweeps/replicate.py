@@ -16,7 +16,7 @@ from typing import Sequence
 
 from omegaconf import open_dict
 
-from sweeps.naming import label, names_of_variant
+from sweeps.naming import label, names_of_variant, row_labels
 
 IN_FLIGHT = ("pending", "running")
 
@@ -89,7 +89,7 @@ def plan_round(composed: Sequence[tuple[list, object]], gpu_hours=None) -> Round
         done = sorted({int(s) for s in mine[mine["status"] == "finished"]["seed"].dropna()})
         queued = sorted({int(s) for s in mine[mine["status"].isin(IN_FLIGHT)]["seed"].dropna()})
         status = decided.assessment.rows.get(key)
-        row = dict(label=label(names), key=key, seeds=done, queued=queued,
+        row = dict(key=key, seeds=done, queued=queued,
                    verdict=status.verdict if status else "baseline", seed=None,
                    why=decided.why.get(key) or decided.held.get(key, ""))
         if key in decided.launch and queued:
@@ -101,9 +101,8 @@ def plan_round(composed: Sequence[tuple[list, object]], gpu_hours=None) -> Round
                 seeded.seed = row["seed"]
             out.composed.append(([*job, f"seed={row['seed']}"], seeded))
         out.rows.append(row)
-    common = set.intersection(*(set(r["label"].split()) for r in out.rows))
-    for r in out.rows:  # what every row shares (dataset=coco ...) is said once, in the title
-        r["label"] = " ".join(t for t in r["label"].split() if t not in common) or "default"
+    for r, name in zip(out.rows, row_labels([names for *_, names in rows.values()])):
+        r["label"] = name
     return out
 
 

@@ -15,6 +15,7 @@ from omegaconf import DictConfig
 
 from sweeps import schema  # noqa: F401  (registers the typed schema)
 from sweeps.gate import Gate
+from sweeps.naming import row_labels
 from sweeps.variants import objective, one_line
 
 
@@ -41,11 +42,10 @@ class SweepApp:
             print(f"error: {one_line(e)}", file=sys.stderr)
             sys.exit(2)
         self.argv.update(overrides)
-        common = set.intersection(*(set(spec.overrides) for spec in specs)) if specs else set()
-        for spec in specs:  # a search samples its grid points later: they join as they come
-            sweeper = self.gate.passed(spec.overrides)[0].hydra.sweeper._target_
-            if sweeper.endswith(("RowsSweeper", "BasicSweeper")):
-                self.planned.append((spec.key, self.label(spec.overrides, common)))
+        grid = [spec for spec in specs  # a search samples its grid points later: they join as they come
+                if self.gate.passed(spec.overrides)[0].hydra.sweeper._target_.endswith(("RowsSweeper", "BasicSweeper"))]
+        labels = row_labels([spec.names for spec in grid], [spec.variant.seed for spec in grid])
+        self.planned += [(spec.key, name) for spec, name in zip(grid, labels)]
 
     def main(self, cfg: DictConfig) -> Optional[float]:
         """Run one composed variant with the configured launcher; raise if it failed."""
@@ -65,10 +65,10 @@ class SweepApp:
             raise RuntimeError(f"variant {spec.key} failed: {record['error']}")
         return objective(record, cfg.objective)
 
-    def label(self, job, common=None) -> str:
-        """A variant's label on the console: its overrides that not every grid point shares
-        (``common``; default: the command line's), all of them for a single run."""
-        varying = [o for o in job if o not in (self.argv if common is None else common)]
+    def label(self, job) -> str:
+        """A sampled trial's label on the console (grid points have theirs from the plan): its
+        overrides that the command line does not set, all of them for a single run."""
+        varying = [o for o in job if o not in self.argv]
         return " ".join(varying or job)
 
     def console(self, cfg: DictConfig):

@@ -10,7 +10,7 @@ from typing import Sequence
 
 from launchers.live_console import table_console
 from sweeps import schema  # noqa: F401  (registers the typed schema)
-from sweeps.naming import label, names_of_variant
+from sweeps.naming import names_of_variant, row_labels
 from sweeps.search_ledger import search_status
 from sweeps.variants import compose_jobs, variant_of
 
@@ -29,12 +29,12 @@ def status_rows(overrides: Sequence[str], composed: list | None = None) -> list[
     variants = [(job, cfg, variant_of(cfg)) for job, cfg in composed]
     jobs = [(job, ResultStore(cfg.results_dir), v.key()) for job, cfg, v in variants]
     found = current([(store, key) for _, store, key in jobs], move_corrupt=False)
+    labels = row_labels([names_of_variant(v) for *_, v in variants], [v.seed for *_, v in variants])
     rows, sweep_args = [], set(overrides)
-    for (job, _, key), (record, state), (_, _, v) in zip(jobs, found, variants):
+    for (job, _, key), (record, state), name in zip(jobs, found, labels):
         record = record or {}
         rows.append(dict(
-            overrides=[o for o in job if o not in sweep_args], key=key,
-            label=label(names_of_variant(v), v.seed),
+            overrides=[o for o in job if o not in sweep_args], key=key, label=name,
             status=record.get("status", "pending"), ap=record.get("metrics", {}).get("bbox_mAP"),
             params=record.get("params"), error=record.get("error"),
             slurm_job_id=record.get("slurm_job_id"), slurm_state=state,

@@ -47,3 +47,29 @@ def test_every_option_is_distinct_and_labels_say_what_differs(compose_cfg):
     names = names_of_variant(variant_of(compose_cfg("msfm.scales=[0.5,1.0]", "seed=2")))
     assert label(names, 2) == "scales=[0.5,1.0] seed=2"
     assert label(names_of_variant(variant_of(compose_cfg("msfm.enabled=false")))) == "baseline"
+
+
+@pytest.mark.parametrize("sweep, expected", [
+    (["+sweep=scales"], ["baseline", "scales=3S", "scales=5S", "scales=3L", "scales=4SL", "scales=5SL"]),
+    (["hydra/sweeper=rows", "msfm.enabled=false,true", "scales=5S"], ["baseline", "scales=5S"]),
+    (["hydra/sweeper=rows", "msfm.scales=[0.5,1.0]", "seed=0,1"],  # knobs as against the default
+     ["scales=[0.5,1.0] seed=0", "scales=[0.5,1.0] seed=1"]),
+])
+def test_plan_status_and_round_name_each_variant_the_same_by_its_values(tmp_path, capsys, sweep, expected):
+    """The plan, the status table and the adaptive round show one label per variant: its values
+    where the variants shown differ (whatever the command line said), the rest once, not per row."""
+    from sweeps.plan import planned, print_table
+    from sweeps.replicate import plan_round
+    from sweeps.status import status_rows
+    from sweeps.variants import compose_jobs
+
+    overrides = [f"output_root={tmp_path}", *sweep]
+    rows, _, _ = planned(overrides)
+    capsys.readouterr()
+    print_table(rows, "plan")
+    shown = [line.split("│")[2].strip() for line in capsys.readouterr().out.splitlines() if line.count("│") == 6]
+    assert shown == expected
+    assert [r["label"] for r in status_rows(overrides)] == expected
+    if "seed=0,1" not in sweep:  # resolve= picks the seeds itself
+        round_rows = plan_round(compose_jobs([*overrides, "resolve=1.0"], rounds=False)).rows
+        assert [r["label"] for r in round_rows] == expected
