@@ -26,6 +26,7 @@ class Row:
     ap: Optional[float] = None
     error: str = ""
     info: dict = field(default_factory=dict)  # epoch, max_epochs, loss
+    told: bool = False  # its outcome is shown; a grid point repeating it adds nothing
 
 
 class SweepConsole:
@@ -79,13 +80,15 @@ class SweepConsole:
     def preparing(self, key: str, label: str) -> None:
         """``key`` is being set up (data, model, checkpoint): shown live, not as a line."""
         row = self._row(key, label)
+        if row.told:  # the same variant again (a grid point repeating it): still done
+            return
         row.state = "preparing"
         self._show(row)
 
     def start(self, key: str, label: str, log_path: str) -> None:
         """``key`` starts (or resumes) training; its full log goes to ``log_path``."""
         row = self._row(key, label)
-        row.state, row.started = "running", time.monotonic()
+        row.state, row.started, row.told = "running", time.monotonic(), False
         self._say(row, f"running (full log: {log_path})")
         self._show(row)
 
@@ -118,6 +121,9 @@ class SweepConsole:
     def done(self, key: str, label: str, record: dict) -> None:
         """``key``'s outcome: its record (finished, failed, or skipped as already done)."""
         row = self._row(key, label)
+        if row.told:  # nothing ran since its outcome was shown
+            return
+        row.told = True
         status = record.get("status")
         ap = (record.get("metrics") or {}).get("bbox_mAP")
         if not row.started and status == "finished":

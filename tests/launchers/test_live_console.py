@@ -23,6 +23,8 @@ def _sweep(console: SweepConsole) -> None:
     console.reporter(b)("start", iter=2, max_iters=4, epoch=1, max_epochs=2)
     console.done(b, "scales=5S", {"status": "failed", "error": "FloatingPointError: loss is nan"})
     console.done(c, "msfm.enabled=false", {"status": "finished", "metrics": {"bbox_mAP": 0.1}})
+    console.preparing(a, "scales=3S")  # a grid point repeating variant a: nothing more to say
+    console.done(a, "scales=3S", {"status": "finished", "metrics": {"bbox_mAP": 0.123}})
     console.close("out/results")
 
 
