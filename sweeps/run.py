@@ -42,8 +42,9 @@ class SweepApp:
             print(f"error: {one_line(e)}", file=sys.stderr)
             sys.exit(2)
         self.argv.update(overrides)
-        grid = [spec for spec in specs  # a search samples its grid points later: they join as they come
-                if self.gate.passed(spec.overrides)[0].hydra.sweeper._target_.endswith(("RowsSweeper", "BasicSweeper"))]
+        # a search samples its grid points later: they join the console as they come
+        grid = [spec for spec in specs if self.gate.passed(spec.overrides)[0].hydra.sweeper
+                ._target_.endswith(("RowsSweeper", "BasicSweeper"))]
         labels = row_labels([spec.names for spec in grid], [spec.variant.seed for spec in grid])
         self.planned += [(spec.key, name) for spec, name in zip(grid, labels)]
 
