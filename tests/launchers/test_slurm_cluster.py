@@ -40,9 +40,14 @@ def wait_for(predicate, timeout=900, every=2.0):
     raise TimeoutError("condition not reached")
 
 
-def sacct_count() -> int:
-    return len(subprocess.run(["sacct", "-n", "-X", "-o", "JobID"], capture_output=True,
-                              text=True).stdout.split())
+def sacct_count(root) -> int:
+    """Jobs (array tasks each) in SLURM's accounting that were submitted from files under
+    ``root``, where submitit writes a sweep's sbatch files. Other tests' jobs are not counted:
+    slurmctld passes a job to accounting a few seconds late, so the job the test before this one
+    submitted can appear while this one runs."""
+    lines = subprocess.run(["sacct", "-n", "-X", "-P", "-S", "now-1days", "-o", "SubmitLine"],
+                           capture_output=True, text=True, check=True).stdout.splitlines()
+    return sum(str(root) in line for line in lines)
 
 
 @pytest.mark.slow
@@ -58,10 +63,11 @@ def test_two_variant_sweep_runs_as_ddp_jobs_and_is_not_resubmitted(tmp_path):
         assert r["world_size"] == 2 and r["slurm_job_id"] and "_" in r["slurm_job_id"]
         assert 0 <= r["metrics"]["bbox_mAP"] <= 1 and r["attempts"] == 1
 
-    jobs_before = sacct_count()
+    jobs_before = sacct_count(tmp_path)
+    assert jobs_before == 2  # its two array tasks: the count sees this sweep's jobs
     again = sweeps_run(tmp_path, *args)
     assert again.returncode == 0 and "finished" in again.stderr + again.stdout
-    assert sacct_count() == jobs_before  # nothing submitted twice
+    assert sacct_count(tmp_path) == jobs_before  # nothing submitted twice
     status = subprocess.run([sys.executable, "-m", "sweeps.status", f"output_root={tmp_path}",
                              *TINY, *CPU_DDP, "msfm.enabled=false,true"],
                             cwd=ROOT, capture_output=True, text=True)
@@ -98,12 +104,12 @@ def test_requeued_job_resumes_from_its_checkpoint(tmp_path):
     (["launcher.gpus_per_node=3"], "launcher.gpus_per_node"),
 ])
 def test_bad_launcher_input_fails_before_submission(tmp_path, args, field):
-    before = sacct_count()
+    before = sacct_count(tmp_path)
     proc = sweeps_run(tmp_path, *CPU_DDP, *args, "-m", "msfm.enabled=false,true", timeout=300)
     assert proc.returncode != 0
     lines = [line for line in proc.stderr.splitlines() if line.strip()]
     assert len(lines) == 1 and field in lines[0], proc.stderr
-    assert sacct_count() == before and records(tmp_path) == []
+    assert sacct_count(tmp_path) == before and records(tmp_path) == []
 
 
 @pytest.mark.slow
