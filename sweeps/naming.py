@@ -80,13 +80,13 @@ def row_labels(names: Sequence[dict], seeds: Sequence[int | None] = ()) -> list[
         return [label(n, s) for n, s in zip(names, seeds)]
     base, on = default_names(), [n for n in names if n.get("msfm", True)]
     varying = [g for g in (*KNOBS, *GROUPS) if len({n[g] for n in (on if g in KNOBS else names)}) > 1]
-    knobs_vary = any(g in KNOBS for g in varying)
+    knobs_vary, seeds_vary = any(g in KNOBS for g in varying), len(set(seeds)) > 1
     out = []
     for n, s in zip(names, seeds):
         knobs = [g for g in KNOBS if (g in varying if knobs_vary else n[g] != base[g])]
         parts = [f"{g}={n[g]}" for g in knobs] if n.get("msfm", True) else ["baseline"]
         parts += [f"{g}={n[g]}" for g in varying if g not in KNOBS]
-        parts += [f"seed={s}"] if len(set(seeds)) > 1 and s is not None else []
+        parts += [f"seed={s}"] if seeds_vary and s is not None else []
         out.append(" ".join(parts) or "default")
     return out
 

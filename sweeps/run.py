@@ -42,11 +42,11 @@ class SweepApp:
             print(f"error: {one_line(e)}", file=sys.stderr)
             sys.exit(2)
         self.argv.update(overrides)
-        # a search samples its grid points later: they join the console as they come
-        grid = [spec for spec in specs if self.gate.passed(spec.overrides)[0].hydra.sweeper
-                ._target_.endswith(("RowsSweeper", "BasicSweeper"))]
-        labels = row_labels([spec.names for spec in grid], [spec.variant.seed for spec in grid])
-        self.planned += [(spec.key, name) for spec, name in zip(grid, labels)]
+        sweeper = self.gate.passed(specs[0].overrides)[0].hydra.sweeper._target_ if specs else ""
+        if sweeper.endswith(("RowsSweeper", "BasicSweeper")):  # a search samples its grid
+            # points later: they join the console as they come
+            labels = row_labels([spec.names for spec in specs], [spec.variant.seed for spec in specs])
+            self.planned += [(spec.key, name) for spec, name in zip(specs, labels)]
 
     def main(self, cfg: DictConfig) -> Optional[float]:
         """Run one composed variant with the configured launcher; raise if it failed."""

@@ -44,12 +44,11 @@ def trained_pair(tmp_path_factory):
     the tests that only read what such a run leaves (records, detections, console, logs).
     Read-only: a test that runs more commands on that store copies it first. Checkpoints
     are deleted (nothing reads them; ~330 MB each)."""
-    from tests.helpers import PAIR, sweeps_run
+    from tests.helpers import PAIR, drop_checkpoints, sweeps_run
 
     root = tmp_path_factory.mktemp("trained_pair")
     proc = sweeps_run(root, "-m", "msfm.enabled=false,true", *PAIR)
-    for checkpoint in root.glob("work/*/*.pth"):
-        checkpoint.unlink()
+    drop_checkpoints(root)
     return root, proc
 
 

@@ -18,6 +18,13 @@ TINY = ["num_workers=0", "log_interval=1", "dataset.num_train_images=2", "datase
 PAIR = ["dataset.num_val=6"]
 
 
+def drop_checkpoints(output_root) -> None:
+    """Delete the checkpoints a fixture's runs left under ``output_root`` (~330 MB each) when
+    no test reads them."""
+    for checkpoint in Path(output_root).glob("work/*/*.pth"):
+        checkpoint.unlink()
+
+
 def sweeps_run(tmp_path, *overrides, timeout=900, **popen):
     """Run ``python -m sweeps.run`` with outputs under tmp_path; returns CompletedProcess."""
     flags = [o for o in overrides if o.startswith("-")]  # e.g. -m must precede the overrides
@@ -94,9 +101,9 @@ CPU_DDP = ["launcher=slurm", "launcher.tasks_per_node=2", "launcher.gpus_per_nod
 SPACE = [f"hydra.sweeper.params.{k}='choice({v})'" for k, v in (  # quoted: not a sweep here
     ("position", "after_conv3"), ("scales", "3S"), ("ratios", "r16_32_64"),
     ("norm_group", "gn16,gn32"), ("conv_num", "cgn1"), ("fusion_type", "add"))]
-# what trains SPACE's gn32 trains at 96 px: gn32 normalises stage 4's 32 branch channels in 32
-# groups, and at TINY's 64 px that branch's map is 1 x 1, one value per group on a batch of one
-# image, which GroupNorm refuses in training
+# what normalises stage 4's MSFM branch in 32 groups (SPACE's gn32, MSFM*'s gn8_4_32) trains at
+# 96 px: at TINY's 64 px that branch's map is 1 x 1, one value per group on a batch of one
+# image, which GroupNorm refuses in training; at 96 px it is 2 x 2
 GN32_SIZE = ["dataset.image_size=96", "schedule.img_scale=[96,96]"]
 PRUNE_ALL = ["hydra.sweeper.mode=ap", "hydra.sweeper.pruner.name=threshold",
              "+hydra.sweeper.pruner.kwargs.lower=1.01", "schedule.epochs=2",

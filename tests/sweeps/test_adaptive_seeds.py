@@ -12,6 +12,7 @@ from tests.helpers import TINY, records, sweeps_run
 # below the val set's floor gets a replicate; round 2 is never empty by luck of the AP values.
 SWEEP = ["-m", "hydra/sweeper=rows", "msfm.enabled=false,true", "msfm.scales=[0.5,1.0],[0.5,0.7,1.0]", "resolve=2.0",
          "max_seeds=2", "wandb.enabled=false", "dataset.num_val=6"]
+ARGS = [a for a in SWEEP if a != "-m"]  # the same sweep, for sweeps.plan and sweeps.status
 
 
 def planned(tmp_path, results_dir) -> list[tuple[str, int]]:
@@ -19,7 +20,7 @@ def planned(tmp_path, results_dir) -> list[tuple[str, int]]:
     from sweeps.plan import planned as plan_rows
 
     rows, _, this_round = plan_rows([f"output_root={tmp_path}", f"results_dir={results_dir}",
-                                     *TINY, *[a for a in SWEEP if a != "-m"]])
+                                     *TINY, *ARGS])
     return sorted((r["key"], r["seed"]) for r in this_round.rows if r["seed"] is not None)
 
 
@@ -53,11 +54,12 @@ def test_second_round_spends_seeds_only_on_unresolved_rows(tmp_path, capsys):
     assert planned(tmp_path, tmp_path / "results") == []  # done: nothing more to launch
     from sweeps.plan import main as plan_cli  # `python -m sweeps.plan ...`, in this process
 
-    code = plan_cli([f"output_root={tmp_path}", *TINY, *[a for a in SWEEP if a != "-m"]])
+    code = plan_cli([f"output_root={tmp_path}", *TINY, *ARGS])
     out = capsys.readouterr().out
     assert code == 0 and "this round: 0 run(s)" in out, out[-2000:]
     from sweeps.status import main as status_cli  # `python -m sweeps.status ...`: the same round
 
-    code = status_cli([f"output_root={tmp_path}", *TINY, *[a for a in SWEEP if a != "-m"]])
+    code = status_cli([f"output_root={tmp_path}", *TINY, *ARGS])
     out, err = capsys.readouterr()
-    assert code == 0 and f"this round: 0 run(s); expected to resolve every row: 0 more run(s), {len(runs)} in all" in out, (out + err)[-2000:]
+    done = f"this round: 0 run(s); expected to resolve every row: 0 more run(s), {len(runs)} in all"
+    assert code == 0 and done in out, (out + err)[-2000:]

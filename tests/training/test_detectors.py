@@ -2,12 +2,9 @@
 import pytest
 
 from sweeps.variants import group_options
-from tests.helpers import records, sweeps_run
+from tests.helpers import GN32_SIZE, drop_checkpoints, records, sweeps_run
 
 BEST = ["position=after_conv2+3", "scales=5SL", "conv_num=cgn2", "norm_group=gn8_4_32"]
-# MSFM*'s stage-4 branch at scale 0.5 normalises 32 groups of one channel: at 64 px that map
-# is 1 x 1, one value per group, which GroupNorm refuses in training. 96 px: 2 x 2.
-SIZE = ["dataset.image_size=96", "schedule.img_scale=[96,96]"]
 DETECTORS = [d for d in group_options("detector") if d != "faster_rcnn_r50_fpn"]
 
 
@@ -18,9 +15,8 @@ def trained(tmp_path_factory):
     tmp_path = tmp_path_factory.mktemp("detectors")
     proc = sweeps_run(tmp_path, "-m", f"detector={','.join(DETECTORS)}", *BEST,
                       "dataset.num_train_images=2", "dataset.num_val=1", "wandb.enabled=false",
-                      *SIZE, timeout=3600)
-    for checkpoint in tmp_path.glob("work/*/*.pth"):  # ~4 GB in all, and nothing reads them
-        checkpoint.unlink()
+                      *GN32_SIZE, timeout=3600)
+    drop_checkpoints(tmp_path)  # ~4 GB in all
     return proc, {r["variant"]["detector"]: r for r in records(tmp_path)}
 
 
