@@ -3,6 +3,7 @@ import re
 import subprocess
 import sys
 import time
+from datetime import datetime
 
 import pytest
 
@@ -10,7 +11,6 @@ from tests.helpers import CPU_DDP, PAPER, ROOT, TINY, records, sweeps_run
 
 pytestmark = [pytest.mark.slurm, pytest.mark.usefixtures("slurm_cluster")]
 # two CPU processes per variant: real multi-process DDP over gloo
-
 
 
 def _visible_gpus():
@@ -40,19 +40,28 @@ def wait_for(predicate, timeout=900, every=2.0):
     raise TimeoutError("condition not reached")
 
 
-def sacct_count(root) -> int:
-    """Jobs (array tasks each) in SLURM's accounting that were submitted from files under
-    ``root``, where submitit writes a sweep's sbatch files. Other tests' jobs are not counted:
-    slurmctld passes a job to accounting a few seconds late, so the job the test before this one
-    submitted can appear while this one runs."""
-    lines = subprocess.run(["sacct", "-n", "-X", "-P", "-S", "now-1days", "-o", "SubmitLine"],
+def sacct_count(root, since: datetime) -> int:
+    """Jobs (array tasks each) in SLURM's accounting submitted at or after ``since`` from files
+    under ``root``, where submitit writes a sweep's sbatch files. Both filters are needed:
+    slurmctld passes a job to accounting a few seconds late, so the previous test's job can
+    appear while this one runs; and slurmdbd outlives pytest, so an earlier session's run can
+    have used the same ``/tmp/pytest-of-<user>/pytest-N/...`` path."""
+    lines = subprocess.run(["sacct", "-n", "-X", "-P", "-S", since.strftime("%Y-%m-%dT%H:%M:%S"),
+                            "-o", "Submit,SubmitLine"],
                            capture_output=True, text=True, check=True).stdout.splitlines()
-    return sum(str(root) in line for line in lines)
+    rows = [line.split("|", 1) for line in lines if "|" in line]
+    return sum(str(root) in cmd and datetime.fromisoformat(submit) >= since for submit, cmd in rows)
+
+
+def now() -> datetime:
+    """The local wall time to the second, as sacct prints it."""
+    return datetime.now().replace(microsecond=0)
 
 
 @pytest.mark.slow
 def test_two_variant_sweep_runs_as_ddp_jobs_and_is_not_resubmitted(tmp_path):
     args = ("-m", *CPU_DDP, "msfm.enabled=false,true")
+    start = now()
     proc = sweeps_run(tmp_path, *args)
     assert proc.returncode == 0, proc.stderr[-3000:]  # returns once queued
     assert {r["status"] for r in records(tmp_path)} <= {"pending", "running"}
@@ -63,11 +72,11 @@ def test_two_variant_sweep_runs_as_ddp_jobs_and_is_not_resubmitted(tmp_path):
         assert r["world_size"] == 2 and r["slurm_job_id"] and "_" in r["slurm_job_id"]
         assert 0 <= r["metrics"]["bbox_mAP"] <= 1 and r["attempts"] == 1
 
-    jobs_before = sacct_count(tmp_path)
+    jobs_before = sacct_count(tmp_path, start)
     assert jobs_before == 2  # its two array tasks: the count sees this sweep's jobs
     again = sweeps_run(tmp_path, *args)
     assert again.returncode == 0 and "finished" in again.stderr + again.stdout
-    assert sacct_count(tmp_path) == jobs_before  # nothing submitted twice
+    assert sacct_count(tmp_path, start) == jobs_before  # nothing submitted twice
     status = subprocess.run([sys.executable, "-m", "sweeps.status", f"output_root={tmp_path}",
                              *TINY, *CPU_DDP, "msfm.enabled=false,true"],
                             cwd=ROOT, capture_output=True, text=True)
@@ -104,12 +113,13 @@ def test_requeued_job_resumes_from_its_checkpoint(tmp_path):
     (["launcher.gpus_per_node=3"], "launcher.gpus_per_node"),
 ])
 def test_bad_launcher_input_fails_before_submission(tmp_path, args, field):
-    before = sacct_count(tmp_path)
+    start = now()
+    before = sacct_count(tmp_path, start)
     proc = sweeps_run(tmp_path, *CPU_DDP, *args, "-m", "msfm.enabled=false,true", timeout=300)
     assert proc.returncode != 0
     lines = [line for line in proc.stderr.splitlines() if line.strip()]
     assert len(lines) == 1 and field in lines[0], proc.stderr
-    assert sacct_count(tmp_path) == before and records(tmp_path) == []
+    assert sacct_count(tmp_path, start) == before and records(tmp_path) == []
 
 
 @pytest.mark.slow
