@@ -15,18 +15,18 @@ from omegaconf import DictConfig
 
 from sweeps import schema  # noqa: F401  (registers the typed schema)
 from sweeps.gate import Gate
-from sweeps.naming import row_labels
+from sweeps.naming import label, row_labels
 from sweeps.variants import objective, one_line
 
 
 class SweepApp:
-    """One invocation: its gate, the command line's overrides, the grid points planned up front
+    """One invocation: its gate, the grid points planned up front (a search: its unsampled variant)
     and, for a local sweep, its console. Hydra runs :meth:`main`; the sweepers and launchers
     it builds receive that same bound method and read the gate from it (``sweeps.gate.gate_of``)."""
 
     def __init__(self) -> None:
         self.gate = Gate()
-        self.argv: set[str] = set()  # a variant's label is what differs from the command line
+        self.reference: tuple[dict, int] | None = None  # a search's unsampled variant (names, seed)
         self.planned: list[tuple[str, str]] = []  # (key, label) of every grid point
         self._console = None  # (SweepConsole, results_dir), created on the first local variant
 
@@ -41,12 +41,12 @@ class SweepApp:
         except ValueError as e:
             print(f"error: {one_line(e)}", file=sys.stderr)
             sys.exit(2)
-        self.argv.update(overrides)
         sweeper = self.gate.passed(specs[0].overrides)[0].hydra.sweeper._target_ if specs else ""
-        if sweeper.endswith(("RowsSweeper", "BasicSweeper")):  # a search samples its grid
-            # points later: they join the console as they come
+        if sweeper.endswith(("RowsSweeper", "BasicSweeper")):
             labels = row_labels([spec.names for spec in specs], [spec.variant.seed for spec in specs])
             self.planned += [(spec.key, name) for spec, name in zip(specs, labels)]
+        elif specs:  # a search samples its grid points later: they join the console as they come
+            self.reference = (specs[0].names, specs[0].variant.seed)
 
     def main(self, cfg: DictConfig) -> Optional[float]:
         """Run one composed variant with the configured launcher; raise if it failed."""
@@ -61,16 +61,19 @@ class SweepApp:
             [job] = submit([spec], cfg.launcher, Path(HydraConfig.get().runtime.output_dir) / "submitit")
             print(f"{spec.key}: {job}")
             return None
-        record = run_local(spec, self.console(cfg), self.label(job))
+        record = run_local(spec, self.console(cfg), self.label(spec))
         if record.get("status") == "failed":
             raise RuntimeError(f"variant {spec.key} failed: {record['error']}")
         return objective(record, cfg.objective)
 
-    def label(self, job) -> str:
+    def label(self, spec) -> str:
         """A sampled trial's label on the console (grid points have theirs from the plan): its
-        overrides that the command line does not set, all of them for a single run."""
-        varying = [o for o in job if o not in self.argv]
-        return " ".join(varying or job)
+        names where they differ from the search's unsampled variant, as the plan would list
+        the two (``position=after_conv2 scales=5S``), whatever overrides sampled them."""
+        if self.reference is None:
+            return label(spec.names, spec.variant.seed)
+        names, seed = self.reference
+        return row_labels([names, spec.names], [seed, spec.variant.seed])[1]
 
     def console(self, cfg: DictConfig):
         """The sweep's console, created on the first local variant; None with ``verbose=true``."""

@@ -73,3 +73,21 @@ def test_plan_status_and_round_name_each_variant_the_same_by_its_values(tmp_path
     if "seed=0,1" not in sweep:  # resolve= picks the seeds itself
         round_rows = plan_round(compose_jobs([*overrides, "resolve=1.0"], rounds=False)).rows
         assert [r["label"] for r in round_rows] == expected
+
+
+@pytest.mark.parametrize("command, sampled, expected", [
+    ([], ["ratios=r8_16_32", "scales=5S"], "scales=5S ratios=r8_16_32"),
+    ([], ["msfm.scales=[0.5,0.7,1.0]", "fusion_type=cat"], "fusion_type=cat"),  # 3S: the default
+    ([], ["scales=3S"], "default"),
+    ([], ["msfm.enabled=false"], "baseline"),
+    (["scales=5S"], ["scales=5S", "msfm.ratios=[4,8,16]"], "ratios=r4_8_16"),  # shared: left out
+])
+def test_a_search_trial_is_named_by_its_values_against_the_unsampled_variant(tmp_path, command,
+                                                                             sampled, expected):
+    from sweeps.run import SweepApp
+
+    app = SweepApp()
+    app.precheck([f"output_root={tmp_path}", "+search=msfm", *command])
+    assert app.planned == [] and app.reference is not None  # trials join the console later
+    [trial] = app.gate.check([f"output_root={tmp_path}", *command, *sampled])
+    assert app.label(trial) == expected
