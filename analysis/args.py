@@ -82,7 +82,8 @@ def key_values(argv: list[str], allowed: tuple[str, ...], required: tuple[str, .
     return values
 
 
-def _seed_sigma(value: str) -> float | str | None:
+def seed_sigma_arg(value: str) -> float | str | None:
+    """``seed_sigma=``: "auto", None for "unknown", or a prior std of AP over seeds >= 0."""
     if value.lower() in ("auto", ""):
         return "auto"
     if value.lower() in ("unknown", "none", "null"):
@@ -113,5 +114,5 @@ def parse_args(argv: list[str], sweeps: tuple[str, ...] = ()) -> Options:
         **{k: _number(k, values[k], kind, low) for k, kind, low in
            (("bootstrap", int, 0), ("bootstrap_seed", int, 0), ("resolve", float, 0.0), ("max_seeds", int, 1))
            if k in values},
-        **({"seed_sigma": _seed_sigma(values["seed_sigma"])} if "seed_sigma" in values else {}),
+        **({"seed_sigma": seed_sigma_arg(values["seed_sigma"])} if "seed_sigma" in values else {}),
     )

@@ -1,6 +1,10 @@
 """``python -m analysis.compare results_dir=PATH a=SPEC b=SPEC [metric=bbox|segm] [bootstrap=1000]
-[bootstrap_seed=0]``: Delta = b - a for the six COCO APs, with a 95% CI and a two-sided p-value
-from a paired bootstrap over the val images (seeds resampled too where a side has several).
+[bootstrap_seed=0] [seed_sigma=auto|unknown|AP] [resolve=0.2]``: Delta = b - a for the six COCO
+APs, each with a 95% interval, p-value and verdict from the same model as the tables' Delta AP
+(``stats.intervals``): the paired bootstrap variance over the val images (seeds averaged in each
+resample) plus training noise sigma_seed^2 (1/n_a + 1/n_b), sigma_seed pooled from the sides'
+seeds and, for AP, a prior; Student-t. With sigma_seed unknown (one seed a side, no prior) the
+interval covers the val images only, and the verdict says "no claim".
 
 SPEC names a variant: a record key (or a unique prefix of one), or ``field=value`` pairs
 separated by commas or spaces over the record's variant, which names each part by its values
@@ -15,12 +19,15 @@ from pathlib import Path
 
 import numpy as np
 
-from analysis.args import UsageError, key_values
-from stats.resampling import percentile_ci, seed_mean, two_sided_p
+from analysis.args import UsageError, key_values, seed_sigma_arg
+from stats.intervals import Interval, default_prior, delta_interval, seed_noise
+from stats.verdicts import BETTER, NO_CLAIM, WORSE, verdict
 
 USAGE = ("usage: python -m analysis.compare results_dir=PATH a=SPEC b=SPEC [metric=bbox|segm] "
-         "[bootstrap=1000] [bootstrap_seed=0]   (SPEC: a record key, or field=value pairs)")
-ALLOWED = ("results_dir", "a", "b", "metric", "bootstrap", "bootstrap_seed")
+         "[bootstrap=1000] [bootstrap_seed=0] [seed_sigma=auto|unknown|AP] [resolve=0.2]   "
+         "(SPEC: a record key, or field=value pairs)")
+ALLOWED = ("results_dir", "a", "b", "metric", "bootstrap", "bootstrap_seed", "seed_sigma", "resolve")
+LEVEL = 0.95  # one comparison, one look
 
 
 @dataclass
@@ -34,6 +41,12 @@ class Side:
     def setup(self) -> str:
         v = self.runs[0]["variant"]
         return f"{v.get('dataset')} dataset, {v.get('schedule')} schedule"
+
+    @property
+    def prior(self) -> float | None:
+        """The documented prior sigma_seed of this side's dataset and schedule (None: unknown)."""
+        v = self.runs[0]["variant"]
+        return default_prior(v.get("dataset"), v.get("schedule"))
 
 
 def _items(spec: str) -> list[str]:
@@ -85,8 +98,10 @@ def select(records: list[dict], spec: str) -> Side:
 
 
 def compare(results_dir: Path, a: Side, b: Side, metric: str = "bbox", resamples: int = 1000,
-            seed: int = 0) -> dict:
-    """Delta b - a per metric: point, CI, p; plus the images, seeds and B it rests on."""
+            seed: int = 0, seed_sigma: float | str | None = "auto", resolve: float = 0.2) -> dict:
+    """Delta b - a per metric: its interval, p and verdict (``stats``), plus the images, seeds, B
+    and sigma_seed they rest on. ``seed_sigma``: the prior for AP ("auto": the documented one of
+    the sides' dataset and schedule; None: none)."""
     from stats.bootstrap import METRICS
     from stats.replicates import replicates
 
@@ -104,36 +119,74 @@ def compare(results_dir: Path, a: Side, b: Side, metric: str = "bbox", resamples
     sets = {(len(ids), int(ids.sum()), sha) for ids, sha, _ in reps["a"] + reps["b"]}
     if len(sets) > 1:
         raise UsageError("a and b were evaluated on different val sets: a paired comparison is impossible")
-    rng = np.random.default_rng(seed)
-    boot = {k: seed_mean([r[2][:, 1:] for r in v], rng) for k, v in reps.items()}
-    point = {k: np.mean([r[2][:, 0] for r in v], 0) for k, v in reps.items()}
-    delta = boot["b"] - boot["a"]
-    lo, hi = percentile_ci(delta)
-    rows = {m: dict(a=point["a"][i], b=point["b"][i], delta=point["b"][i] - point["a"][i], lo=lo[i], hi=hi[i],
-                    p=two_sided_p(delta[i])) for i, m in enumerate(METRICS)}
-    return dict(metrics=rows, images=next(iter(sets))[0], seeds=(len(a.runs), len(b.runs)), resamples=resamples)
+    prior = (a.prior if a.prior == b.prior else None) if seed_sigma == "auto" else seed_sigma
+    runs = {k: np.stack([r[2] for r in v]) for k, v in reps.items()}  # (seeds, metrics, 1 + B)
+    n = [len(runs["a"]), len(runs["b"])]
+    rows = {m: _delta(runs["a"][:, i], runs["b"][:, i], n, prior if m == "AP" else None, resolve)
+            for i, m in enumerate(METRICS)}
+    return dict(metrics=rows, images=next(iter(sets))[0], seeds=tuple(n), resamples=resamples, prior=prior,
+                resolve=resolve)
+
+
+def _delta(a: np.ndarray, b: np.ndarray, n: list[int], prior: float | None, resolve: float) -> dict:
+    """One metric's row from each side's (seeds, 1 + B) values: column 0 the run's own AP, then
+    the B paired image resamples. None for a metric COCO has no value for (e.g. no small objects)."""
+    point = b[:, 0].mean() - a[:, 0].mean()
+    image_var = float(np.nanvar(b[:, 1:].mean(0) - a[:, 1:].mean(0), ddof=1))
+    row = dict(a=float(a[:, 0].mean()), b=float(b[:, 0].mean()), delta=float(point))
+    if not (np.isfinite(point) and np.isfinite(image_var)):
+        return dict(row, interval=None, verdict="—", images_exclude_0=False)
+    stds = [float(np.std(side[:, 0], ddof=1)) if k > 1 else None for side, k in ((a, n[0]), (b, n[1]))]
+    iv = delta_interval(float(point), image_var, n[0], n[1], seed_noise(stds, n, prior), LEVEL)
+    images = delta_interval(float(point), image_var, n[0], n[1], seed_noise([], [], None), LEVEL)
+    return dict(row, interval=iv, verdict=verdict(iv, resolve), images_exclude_0=_excludes_0(images))
+
+
+def _excludes_0(iv: Interval) -> bool:
+    return iv.lo > 0 or iv.hi < 0
 
 
 def print_result(res: dict, a: Side, b: Side, metric: str) -> None:
-    """The comparison as a rich table, with what it rests on underneath."""
+    """The comparison as a rich table, with what its intervals cover underneath."""
+    from rich import box
     from rich.console import Console
     from rich.markup import escape
     from rich.table import Table
 
     console = Console()
-    table = Table(title=escape(f"{metric}: b - a   (a = {a.spec}; b = {b.spec})"), title_justify="left")
-    for col in ("metric", "a", "b", "Δ (b - a)", "95% CI", "p", ""):
-        table.add_column(col, justify="left" if col == "metric" else "right")
+    table = Table(title=escape(f"{metric}: Δ = b - a   (a = {a.spec}; b = {b.spec})"), title_justify="left",
+                  box=box.SIMPLE_HEAD, pad_edge=False, padding=(0, 1, 0, 0))  # fits 80 columns
+    for col in ("metric", "a", "b", "Δ", "95% interval", "p", "covers", "verdict"):
+        table.add_column(col, justify="left" if col in ("metric", "verdict") else "right", no_wrap=True)
     for m, r in res["metrics"].items():
-        sig = r["lo"] > 0 or r["hi"] < 0
-        table.add_row(m, f"{r['a']:.1f}", f"{r['b']:.1f}", f"{r['delta']:+.2f}", f"[{r['lo']:+.2f}, {r['hi']:+.2f}]",
-                      f"{r['p']:.3f}", "[bold]significant[/bold]" if sig else "[dim]not resolved[/dim]")
+        iv = r["interval"]
+        cells = ([f"[{iv.lo:+.2f}, {iv.hi:+.2f}]", f"{iv.p:.3f}" if iv.p >= 0.001 else "<0.001", "img+seed" if iv.covers_seeds else "img"]
+                 if iv else ["—", "—", ""])
+        table.add_row(m, f"{r['a']:.1f}", f"{r['b']:.1f}", f"{r['delta']:+.2f}", *cells, _verdict_cell(r))
     setups = {a.setup, b.setup}
     if any("synthetic" in s or "smoke" in s for s in setups):
         console.print("[bold red]PIPELINE CHECK: synthetic data and/or smoke schedule -- not evidence.[/bold red]")
     console.print(table)
-    console.print(f"[dim]paired bootstrap over {res['images']} val images, B = {res['resamples']}, seeds: "
-                  f"a {res['seeds'][0]}, b {res['seeds'][1]} (resampled where > 1); {'; '.join(sorted(setups))}[/dim]")
+    ap = res["metrics"]["AP"]["interval"]
+    source = ap.source if ap else "unknown"
+    console.print(f"[dim]{res['images']} val images, paired bootstrap B = {res['resamples']}; seeds: a "
+                  f"{res['seeds'][0]}, b {res['seeds'][1]}; σ_seed (AP): {escape(source)}; resolve ±{res['resolve']:g} AP; "
+                  f"{'; '.join(sorted(setups))}[/dim]")
+    if res["prior"] is not None:
+        console.print("[dim]the prior σ_seed is for AP; the other metrics' intervals cover training noise only "
+                      "where a side has several seeds[/dim]")
+    console.print("[dim]covers: img = val-image noise only, img+seed = val images and training seeds[/dim]")
+    open_ = [m for m, r in res["metrics"].items() if r["verdict"] == NO_CLAIM]
+    if open_:
+        apart = [m for m in open_ if res["metrics"][m]["images_exclude_0"]]
+        console.print(f"[dim]no claim: σ_seed unknown for {', '.join(open_)} (one seed a side"
+                      f"{'' if res['prior'] is not None else ', no prior'}), so training noise is not covered. "
+                      f"Over the val images alone Δ ≠ 0 for {', '.join(apart) or 'none'}: not evidence "
+                      "about the variants. More seeds, or seed_sigma=AP, give a verdict.[/dim]")
+
+
+def _verdict_cell(row: dict) -> str:
+    return f"[bold]{row['verdict']}[/bold]" if row["verdict"] in (BETTER, WORSE) else row["verdict"]
 
 
 def parse(argv: list[str]) -> dict:
@@ -145,6 +198,14 @@ def parse(argv: list[str]) -> dict:
         raw = values.setdefault(key, str(default))
         if not raw.isdigit() or (key == "bootstrap" and int(raw) < 1):
             raise UsageError(f"{key}={raw!r}: expected a whole number" + (" >= 1" if key == "bootstrap" else ""))
+    values["seed_sigma"] = seed_sigma_arg(values.get("seed_sigma", "auto"))
+    raw = values.setdefault("resolve", "0.2")
+    try:
+        values["resolve"] = float(raw)
+    except ValueError:
+        values["resolve"] = -1.0
+    if not values["resolve"] > 0:
+        raise UsageError(f"resolve={raw!r}: expected a number > 0 (AP points)")
     return values
 
 
@@ -160,7 +221,8 @@ def main(argv: list[str] | None = None) -> int:
         v = parse(argv)
         records, _ = ResultStore(v["results_dir"]).records()
         a, b = select(records, v["a"]), select(records, v["b"])
-        res = compare(Path(v["results_dir"]), a, b, v["metric"], int(v["bootstrap"]), int(v["bootstrap_seed"]))
+        res = compare(Path(v["results_dir"]), a, b, v["metric"], int(v["bootstrap"]), int(v["bootstrap_seed"]),
+                      v["seed_sigma"], v["resolve"])
     except UsageError as err:
         print(f"error: {err}\n{USAGE}", file=sys.stderr)
         return 2

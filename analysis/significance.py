@@ -2,11 +2,12 @@
 
 Per finished run with stored detections: match once (``matching``), then COCO AP under B
 resamples of the val images (``bootstrap``), the same resamples for every run of the table
-(paired). A row's replicate = the mean over its seeds of AP in a resample. The row's own AP
-CIs resample seeds on top (hierarchical). Its Delta AP interval, verdict and part's best option
-come from ``stats`` (``stats.policy.assess``): paired val-image variance plus the seed variance
-sigma_seed^2 (1/n + 1/n_base), sigma_seed from the table's replicate rows and/or a prior, the
-very evidence ``sweeps.run`` decides seeds on (``table_evidence``). Rows whose runs lack
+(paired). A row's replicate = the mean over its seeds of AP in a resample. Its Delta AP
+interval, verdict and part's best option come from ``stats`` (``stats.policy.assess``): paired
+val-image variance plus the seed variance sigma_seed^2 (1/n + 1/n_base), sigma_seed from the
+table's replicate rows and/or a prior, the very evidence ``sweeps.run`` decides seeds on
+(``table_evidence``). The row's own six AP intervals use the same model: its val-image variance
+plus sigma_seed^2 / n (per metric: pooled over the table's rows, the prior for AP only). Rows whose runs lack
 detections, or whose ground truth is gone, get no interval (shown as —) and the reason is kept
 in the table's ``Evidence``.
 """
@@ -18,10 +19,9 @@ import numpy as np
 import pandas as pd
 
 from analysis.paper import COLUMNS, TableSpec, match_key
-from stats.intervals import SeedNoise
+from stats.intervals import SeedNoise, interval, seed_noise
 from stats.policy import RowEvidence, TableEvidence, assess, seeds_to_resolve
 from stats.replicates import replicates
-from stats.resampling import percentile_ci, seed_mean
 from stats.verdicts import BETTER, DEFAULT_MAX_SEEDS, WORSE, Best
 
 
@@ -89,6 +89,9 @@ def add_intervals(spec: TableSpec, table: pd.DataFrame, frame: pd.DataFrame, res
         reps, val_set = _replicates(spec.metric, frame, resamples, seed, ev, keys)
     a = assess(_evidence(spec, keys, seed_aps, reps), resolve, max_seeds, seed_sigma)
     ev.noise, ev.level, ev.best, ev.sigma_seed = a.noise, a.level, a.best, a.noise.sigma
+    per_seed = {k: _done(frame, k, spec.metric)[[f"{spec.metric}_{c}" for c in COLUMNS]].to_numpy(float)
+                for k in reps}  # (seeds, 6) per variant
+    noises = [a.noise if c == "AP" else _pooled([v[:, i] for v in per_seed.values()]) for i, c in enumerate(COLUMNS)]
     missing, images_sd = 0, {}
     for idx, row in table.iterrows():
         if row["state"] != "finished":
@@ -96,9 +99,9 @@ def add_intervals(spec: TableSpec, table: pd.DataFrame, frame: pd.DataFrame, res
         if row["variant"] not in reps:
             missing += 1
             continue
-        lo, hi = percentile_ci(reps[row["variant"]][0])
         for i, c in enumerate(COLUMNS):
-            table.loc[idx, [f"{c}_lo", f"{c}_hi"]] = lo[i], hi[i]
+            table.loc[idx, [f"{c}_lo", f"{c}_hi"]] = _row_interval(per_seed[row["variant"]][:, i],
+                                                                   reps[row["variant"]][i], noises[i])
         _best_mark(table, idx, row, ev.best)
         st = a.rows.get(row["variant"])
         if st is None or st.interval is None:
@@ -121,6 +124,23 @@ def add_intervals(spec: TableSpec, table: pd.DataFrame, frame: pd.DataFrame, res
     return _finish(ev)
 
 
+def _pooled(per_row: list[np.ndarray]) -> SeedNoise:
+    """sigma_seed of one metric pooled over the rows' seeds (no prior: the prior is AP's)."""
+    rows = [v[np.isfinite(v)] for v in per_row]
+    return seed_noise([float(np.std(v, ddof=1)) if len(v) > 1 else None for v in rows], [len(v) for v in rows])
+
+
+def _row_interval(values: np.ndarray, image_reps: np.ndarray, noise: SeedNoise) -> tuple[float, float]:
+    """(lo, hi) of a row's mean over its seeds ``values`` at 95%: the variance of its seed-mean
+    under the val-image resamples ``image_reps`` plus sigma_seed^2 / n (NaN where COCO has no value)."""
+    values = values[np.isfinite(values)]
+    image_var = float(np.nanvar(image_reps, ddof=1)) if np.isfinite(image_reps).sum() > 1 else np.nan
+    if not len(values) or not np.isfinite(image_var):
+        return np.nan, np.nan
+    iv = interval(float(values.mean()), image_var, 1 / len(values), noise)
+    return iv.lo, iv.hi
+
+
 def _best_mark(table: pd.DataFrame, idx, row: pd.Series, best: dict[str, Best]) -> None:
     b = best.get(row["part"])
     if b is not None and row["variant"] in b.rows:
@@ -129,9 +149,8 @@ def _best_mark(table: pd.DataFrame, idx, row: pd.Series, best: dict[str, Best]) 
 
 def _replicates(metric: str, frame: pd.DataFrame, resamples: int, seed: int, ev: Evidence,
                 keys: dict) -> tuple[dict, tuple | None]:
-    """Per variant whose runs all kept detections on one val set: (its (6, B) AP replicates with
-    seeds resampled too, for its own CIs; (6, B) seed-mean replicates, for Deltas); that val set."""
-    rng = np.random.default_rng(seed)
+    """Per variant whose runs all kept detections on one val set: its (6, B) seed-mean AP
+    replicates; that val set."""
     runs = {v: _runs(frame, v, metric) for v in sorted(keys)}
     runs = {v: p for v, p in runs.items() if p and all(isinstance(x, str) for x in p)}
     computed = replicates([p for paths in runs.values() for p in paths], metric, resamples, seed)
@@ -148,13 +167,12 @@ def _replicates(metric: str, frame: pd.DataFrame, resamples: int, seed: int, ev:
         if sets != {val_set}:
             ev.problems.append(f"{variant}: evaluated on a different val set")
             continue
-        per_seed = [r[2][:, 1:] for r in reps]
-        out[variant] = (seed_mean(per_seed, rng), np.mean(per_seed, 0))
+        out[variant] = np.mean([r[2][:, 1:] for r in reps], 0)
     return out, val_set
 
 
 def _evidence(spec: TableSpec, keys: dict, seed_aps: dict, reps: dict) -> TableEvidence:
-    rows = {k: RowEvidence(k, seed_aps[k], reps[k][1][0] if k in reps else None, b) for k, b in keys.items()}
+    rows = {k: RowEvidence(k, seed_aps[k], reps[k][0] if k in reps else None, b) for k, b in keys.items()}
     return TableEvidence(rows, {p.name: tuple(r.match for r in p.rows if not r.baseline) for p in spec.parts})
 
 
@@ -175,7 +193,7 @@ def sweep_evidence(baselines: dict[str, str | None], frame: pd.DataFrame, metric
     seed_aps = {k: tuple(_done(frame, k, metric)[f"{metric}_AP"]) for k in baselines}
     reps = _replicates(metric, frame, resamples, seed, Evidence(resamples, seed), baselines)[0] \
         if resamples > 0 else {}
-    rows = {k: RowEvidence(k, seed_aps[k], reps[k][1][0] if k in reps else None, b)
+    rows = {k: RowEvidence(k, seed_aps[k], reps[k][0] if k in reps else None, b)
             for k, b in baselines.items()}
     return TableEvidence(rows, {"": tuple(k for k, b in baselines.items() if b)})
 

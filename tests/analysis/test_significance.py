@@ -112,6 +112,23 @@ def test_verdict_seeds_and_source_in_every_format(table2):
     assert any(",better," in ln and "seeds (pooled" in ln for ln in lines)
 
 
+def test_a_row_s_own_interval_covers_training_noise(store, table2):
+    """A row's six AP intervals carry sigma_seed^2 / n like its Delta (sigma_seed per metric,
+    here from 3S's two seeds): 3S's reach past both of its seeds' values, and 5S's (one seed,
+    so no seed spread of its own) are at least +-1.96 sigma_seed wide."""
+    from analysis.records import load_records
+
+    table, _ = table2
+    rows = table.drop_duplicates("name").set_index("name")
+    frame = load_records(store[0] / "results").frame
+    three = frame[frame["match"] == rows.loc["3S", "variant"]]
+    for col in ("AP", "AP50", "AP75", "APs", "APm", "APl"):
+        low, high = sorted(three[f"bbox_{col}"])
+        assert rows.loc["3S", f"{col}_lo"] < low <= high < rows.loc["3S", f"{col}_hi"], col
+        sigma = (high - low) / 2 ** 0.5
+        assert (rows.loc["5S", f"{col}_hi"] - rows.loc["5S", f"{col}_lo"]) / 2 >= 1.96 * sigma, col
+
+
 @pytest.fixture(scope="module")
 def one_seed(tmp_path_factory):
     """Baseline and a clearly better 5S, one seed each, on synthetic data: sigma_seed unknown."""
@@ -201,6 +218,10 @@ def test_p_value_formula():
     assert two_sided_p(rng.normal(5, 1, 999)) == pytest.approx(1 / 999)
 
 
+def _row(printed: str, metric: str) -> str:
+    return next(ln for ln in printed.splitlines() if ln.split()[:1] == [metric])
+
+
 def test_compare_cli_end_to_end(store):
     import subprocess
     import sys
@@ -211,14 +232,26 @@ def test_compare_cli_end_to_end(store):
     cwd = Path(__file__).resolve().parents[2]
     ok = subprocess.run([*cmd, "a=msfm=false", "b=scales=5S"], cwd=cwd, capture_output=True, text=True, timeout=300)
     assert ok.returncode == 0, ok.stderr
-    assert "significant" in ok.stdout and "PIPELINE CHECK" in ok.stdout and "150 val images" in ok.stdout
-    ap_line = next(ln for ln in ok.stdout.splitlines() if "│ AP " in ln)
-    assert "+3" in ap_line and "0.010" in ap_line  # Delta ~ +30 AP, p at its floor 1/B
+    assert "PIPELINE CHECK" in ok.stdout and "150 val images" in ok.stdout
+    ap_line = _row(ok.stdout, "AP")
+    assert "+3" in ap_line and "<0.001" in ap_line  # Delta ~ +30 AP
+    # one seed a side, synthetic data (no prior): the interval covers the val images only, and
+    # however far it is from 0 it is no claim about MSFM
+    assert "no claim" in ap_line and "img" in ap_line and "img+seed" not in ap_line
+    said = " ".join(ok.stdout.split())  # the notes wrap at the terminal's width
+    assert "training noise is not covered" in said and "images alone Δ ≠ 0 for AP," in said
+    prior = subprocess.run([*cmd, "a=msfm=false", "b=scales=5S", "seed_sigma=0.5"], cwd=cwd, capture_output=True,
+                           text=True, timeout=300)
+    ap_line = _row(prior.stdout, "AP")
+    assert "img+seed" in ap_line and "better" in ap_line and "prior seed_sigma=0.5" in " ".join(prior.stdout.split())
     two = subprocess.run([*cmd, "a=msfm=false", "b=msfm=true,scales=3S"], cwd=cwd, capture_output=True, text=True, timeout=300)
-    assert "2 (resampled" in two.stdout or "b 2" in two.stdout  # both seeds of 3S used
+    ap_line = _row(two.stdout, "AP")
+    assert "b 2" in two.stdout and "seeds (pooled, df=1)" in " ".join(two.stdout.split())  # both seeds of 3S used
+    assert "img+seed" in ap_line and "better" not in ap_line  # the same detector quality
     for spec, why in (("b=scales=nope", "no finished record matches"), ("b=msfm=true", "different variants"),
-                      ("b=scales=3L", "no stored detections"), ("b=colour=red", "unknown field")):
-        bad = subprocess.run([*cmd, "a=msfm=false", spec], cwd=cwd, capture_output=True, text=True, timeout=300)
+                      ("b=scales=3L", "no stored detections"), ("b=colour=red", "unknown field"),
+                      ("b=scales=5S seed_sigma=-1", "seed_sigma"), ("b=scales=5S resolve=0", "resolve")):
+        bad = subprocess.run([*cmd, "a=msfm=false", *spec.split(" ")], cwd=cwd, capture_output=True, text=True, timeout=300)
         assert bad.returncode == 2 and why in bad.stderr.splitlines()[0], bad.stderr
 
 
