@@ -1,30 +1,15 @@
-"""Bootstrap arithmetic on replicate metrics: seed resampling, percentile CIs, p-values.
+"""Bootstrap arithmetic on replicate metrics: percentile CIs and p-values.
 
 Replicates are arrays (metrics, B): column b is the metric under the b-th resample of the val
-images. The same image resample is used for every variant of a table (paired); seeds are
-resampled on top (hierarchical) where a row has several runs. The Delta AP intervals that
-decide verdicts, and the seeds a Delta needs, are ``stats.intervals`` and ``stats.policy``
-(docs/statistics.md).
+images. The same image resample is used for every variant of a table (paired). Intervals that
+also cover training seeds (every interval the tables and ``analysis.compare`` print), and the
+seeds a Delta needs, are ``stats.intervals`` and ``stats.policy`` (docs/statistics.md).
 """
 from __future__ import annotations
 
 import math
 
 import numpy as np
-
-
-def seed_mean(per_seed: list[np.ndarray], rng: np.random.Generator) -> np.ndarray:
-    """(metrics, B): the mean over a resample of the seeds (with replacement) in each replicate.
-
-    One seed: its replicates unchanged (only image noise is covered).
-    """
-    if len(per_seed) == 1:
-        return per_seed[0]
-    stack = np.stack(per_seed)  # (seeds, metrics, B)
-    S, B = stack.shape[0], stack.shape[2]
-    draws = rng.integers(0, S, size=(B, S))
-    picked = stack[draws, :, np.arange(B)[:, None]]  # (B, S, metrics)
-    return picked.mean(1).T
 
 
 def percentile_ci(samples: np.ndarray, level: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
