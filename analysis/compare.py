@@ -130,7 +130,7 @@ def compare(results_dir: Path, a: Side, b: Side, metric: str = "bbox", resamples
 
 def _delta(a: np.ndarray, b: np.ndarray, n: list[int], prior: float | None, resolve: float) -> dict:
     """One metric's row from each side's (seeds, 1 + B) values: column 0 the run's own AP, then
-    the B paired image resamples. None for a metric COCO has no value for (e.g. no small objects)."""
+    the B paired image resamples. No interval for a metric COCO has no value for (no small objects)."""
     point = b[:, 0].mean() - a[:, 0].mean()
     image_var = float(np.nanvar(b[:, 1:].mean(0) - a[:, 1:].mean(0), ddof=1))
     row = dict(a=float(a[:, 0].mean()), b=float(b[:, 0].mean()), delta=float(point))
@@ -160,8 +160,9 @@ def print_result(res: dict, a: Side, b: Side, metric: str) -> None:
         table.add_column(col, justify="left" if col in ("metric", "verdict") else "right", no_wrap=True)
     for m, r in res["metrics"].items():
         iv = r["interval"]
-        cells = ([f"[{iv.lo:+.2f}, {iv.hi:+.2f}]", f"{iv.p:.3f}" if iv.p >= 0.001 else "<0.001", "img+seed" if iv.covers_seeds else "img"]
-                 if iv else ["—", "—", ""])
+        cells = ["—", "—", ""] if iv is None else [
+            f"[{iv.lo:+.2f}, {iv.hi:+.2f}]", f"{iv.p:.3f}" if iv.p >= 0.001 else "<0.001",
+            "img+seed" if iv.covers_seeds else "img"]
         table.add_row(m, f"{r['a']:.1f}", f"{r['b']:.1f}", f"{r['delta']:+.2f}", *cells, _verdict_cell(r))
     setups = {a.setup, b.setup}
     if any("synthetic" in s or "smoke" in s for s in setups):
@@ -170,8 +171,8 @@ def print_result(res: dict, a: Side, b: Side, metric: str) -> None:
     ap = res["metrics"]["AP"]["interval"]
     source = ap.source if ap else "unknown"
     console.print(f"[dim]{res['images']} val images, paired bootstrap B = {res['resamples']}; seeds: a "
-                  f"{res['seeds'][0]}, b {res['seeds'][1]}; σ_seed (AP): {escape(source)}; resolve ±{res['resolve']:g} AP; "
-                  f"{'; '.join(sorted(setups))}[/dim]")
+                  f"{res['seeds'][0]}, b {res['seeds'][1]}; σ_seed (AP): {escape(source)}; "
+                  f"resolve ±{res['resolve']:g} AP; {'; '.join(sorted(setups))}[/dim]")
     if res["prior"] is not None:
         console.print("[dim]the prior σ_seed is for AP; the other metrics' intervals cover training noise only "
                       "where a side has several seeds[/dim]")
