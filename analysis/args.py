@@ -51,12 +51,13 @@ def _bool(key: str, value: str) -> bool:
     raise UsageError(f"{key}={value!r}: expected true or false")
 
 
-def _number(key: str, value: str, kind, low: float):
+def number_arg(key: str, value: str, kind, low: float):
+    """``key=value`` as ``kind``: a float > ``low``, or an int >= ``low``; else ``UsageError``."""
     try:
         number = kind(value)
     except ValueError:
         number = None
-    if number is None or number < low or (kind is float and number <= low):
+    if number is None or not (number > low if kind is float else number >= low):  # NaN too
         what = f"a number > {low:g}" if kind is float else f"a whole number >= {low}"
         raise UsageError(f"{key}={value!r}: expected {what}")
     return number
@@ -111,7 +112,7 @@ def parse_args(argv: list[str], sweeps: tuple[str, ...] = ()) -> Options:
         sweep=sweep,
         dataset=values.get("dataset") or None,
         **{k: _bool(k, values[k]) for k in ("paper", "plots", "wandb", "pdf") if k in values},
-        **{k: _number(k, values[k], kind, low) for k, kind, low in
+        **{k: number_arg(k, values[k], kind, low) for k, kind, low in
            (("bootstrap", int, 0), ("bootstrap_seed", int, 0), ("resolve", float, 0.0), ("max_seeds", int, 1))
            if k in values},
         **({"seed_sigma": seed_sigma_arg(values["seed_sigma"])} if "seed_sigma" in values else {}),

@@ -81,7 +81,8 @@ def add_intervals(spec: TableSpec, table: pd.DataFrame, frame: pd.DataFrame, res
         if variant not in keys and str(variant).startswith("msfm|"):
             keys[variant] = match_key(False, str(variant).split("|")[1], {})
             keys.setdefault(keys[variant], None)
-    seed_aps = {k: tuple(_done(frame, k, spec.metric)[f"{spec.metric}_AP"]) for k in keys}
+    done = {k: _done(frame, k, spec.metric)[[f"{spec.metric}_{c}" for c in COLUMNS]] for k in keys}
+    seed_aps = {k: tuple(d[f"{spec.metric}_AP"]) for k, d in done.items()}
     reps, val_set = {}, None
     if resamples <= 0:
         ev.problems.append("bootstrap off (bootstrap=0)")
@@ -89,8 +90,7 @@ def add_intervals(spec: TableSpec, table: pd.DataFrame, frame: pd.DataFrame, res
         reps, val_set = _replicates(spec.metric, frame, resamples, seed, ev, keys)
     a = assess(_evidence(spec, keys, seed_aps, reps), resolve, max_seeds, seed_sigma)
     ev.noise, ev.level, ev.best, ev.sigma_seed = a.noise, a.level, a.best, a.noise.sigma
-    per_seed = {k: _done(frame, k, spec.metric)[[f"{spec.metric}_{c}" for c in COLUMNS]].to_numpy(float)
-                for k in reps}  # (seeds, 6) per variant
+    per_seed = {k: done[k].to_numpy(float) for k in reps}  # (seeds, 6) per variant
     noises = [a.noise if c == "AP" else _pooled([v[:, i] for v in per_seed.values()]) for i, c in enumerate(COLUMNS)]
     missing, images_sd = 0, {}
     for idx, row in table.iterrows():
