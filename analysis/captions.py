@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from analysis.paper import TableSpec
 from analysis.significance import Evidence
+from description.paper_tables import TableSpec
 from stats.intervals import PRIOR_SEED_SIGMA
 
 PAPER_DATASET = "coco"

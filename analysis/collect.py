@@ -4,30 +4,30 @@ from __future__ import annotations
 
 import pandas as pd
 
-from analysis.paper import COLUMNS, MSFM_FIELDS, RowSpec, TableSpec, load_specs, match_key, paper_baselines
+from description.paper_tables import COLUMNS, MSFM_FIELDS, RowSpec, TableSpec, load_specs, match_key, paper_baselines
+from results.frame import finished_runs
+from results.record import FAILED, FINISHED, PENDING, PRUNED, RUNNING
 
 # Most advanced status wins when a variant has several records and none finished.
-_RANK = {"failed": 0, "pruned": 0.5, "pending": 1, "running": 2, "finished": 3}
+_RANK = {FAILED: 0, PRUNED: 0.5, PENDING: 1, RUNNING: 2, FINISHED: 3}
 _STATE = {v: k for k, v in _RANK.items()}
 NOT_EVALUABLE = "not evaluable"
 # filled by analysis.significance where runs kept their detections; missing (—) otherwise
-CI_COLUMNS = (*(f"{c}_{e}" for c in COLUMNS for e in ("lo", "hi")), "delta_AP_lo", "delta_AP_hi",
+# (``*_source``: where an interval's sigma_seed came from; "unknown": it covers the val images only)
+CI_COLUMNS = (*(f"{c}_{e}" for c in COLUMNS for e in ("lo", "hi", "source")), "delta_AP_lo", "delta_AP_hi",
               "delta_AP_p", "significant", "verdict", "best", "delta_AP_source")
-TEXT_COLUMNS = ("significant", "verdict", "best", "delta_AP_source")  # object columns, None when missing
+TEXT_COLUMNS = ("significant", "verdict", "best", "delta_AP_source",  # object columns, None when missing
+                *(f"{c}_source" for c in COLUMNS))
 
 
 def summarize(frame: pd.DataFrame, metric: str) -> pd.DataFrame:
     """Per variant (``match``): state, seeds ``n``, mean and std of each AP column, params in M.
 
-    Reruns of the same seed count once (the latest ``updated``); records without a seed
-    count as their own run.
+    Reruns of the same seed count once (``results.frame.finished_runs``).
     """
     state = frame["status"].map(_RANK).groupby(frame["match"]).max().map(_STATE)
     cols = [f"{metric}_{c}" for c in COLUMNS]
-    done = frame[(frame["status"] == "finished") & frame[cols[0]].notna()].copy()
-    done["run"] = done["seed"].astype(str).where(done["seed"].notna(), "key:" + done["key"])
-    done = done.sort_values("updated").drop_duplicates(["match", "run"], keep="last")
-    done = done.rename(columns=dict(zip(cols, COLUMNS, strict=True)))
+    done = finished_runs(frame, metric).rename(columns=dict(zip(cols, COLUMNS, strict=True)))
     grouped = done.groupby("match")
     out = grouped[list(COLUMNS)].mean()
     out = out.join(grouped[list(COLUMNS)].std().add_suffix("_std"))
@@ -36,7 +36,7 @@ def summarize(frame: pd.DataFrame, metric: str) -> pd.DataFrame:
     out = out.reindex(state.index)
     out.insert(0, "state", state)
     # finished, but without this metric (e.g. no segm_* in a Mask R-CNN record)
-    out.loc[(out["state"] == "finished") & out["n"].isna(), "state"] = f"no {metric} metrics"
+    out.loc[(out["state"] == FINISHED) & out["n"].isna(), "state"] = f"no {metric} metrics"
     out["n"] = out["n"].fillna(0).astype(int)
     return out
 
@@ -82,7 +82,7 @@ def build_table(spec: TableSpec, stats: pd.DataFrame, paper: bool = True) -> pd.
     for part in spec.parts:
         for r in (*part.rows, *extras.get(part.name, ())):
             vals = _values(stats, r.match) if r.evaluable else {"state": NOT_EVALUABLE, "n": 0}
-            if vals["state"] != "finished":
+            if vals["state"] != FINISHED:
                 vals = {"state": vals["state"], "n": 0}
             base = _values(stats, match_key(False, r.detector, {}))
             row = {
@@ -110,7 +110,7 @@ def build_table(spec: TableSpec, stats: pd.DataFrame, paper: bool = True) -> pd.
 
 
 def _delta(vals: dict, base: dict) -> float | None:
-    if vals.get("state") != "finished" or base.get("state") != "finished":
+    if vals.get("state") != FINISHED or base.get("state") != FINISHED:
         return None
     return vals["AP"] - base["AP"]
 

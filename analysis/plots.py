@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from analysis.paper import TableSpec
+from description.paper_tables import TableSpec
 
 log = logging.getLogger(__name__)
 

@@ -17,7 +17,7 @@ import math
 import pandas as pd
 
 from analysis.captions import TableText
-from analysis.paper import COLUMNS, TableSpec
+from description.paper_tables import COLUMNS, TableSpec
 
 BOLD_COLUMNS = (*COLUMNS, "delta_AP")  # #Param is a cost, not a score: never bold
 TEX_HEAD = ("AP", "AP$_{50}$", "AP$_{75}$", "AP$_S$", "AP$_M$", "AP$_L$", r"\#Param", r"$\Delta$AP")

@@ -18,7 +18,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from analysis.paper import COLUMNS, TableSpec, match_key
+from description.paper_tables import COLUMNS, TableSpec, match_key
+from results.frame import finished_runs
 from stats.intervals import SeedNoise, interval, seed_noise
 from stats.policy import RowEvidence, TableEvidence, assess, seeds_to_resolve
 from stats.replicates import replicates
@@ -48,10 +49,8 @@ class Evidence:
 
 
 def _done(frame: pd.DataFrame, match_: str, metric: str) -> pd.DataFrame:
-    """A variant's finished runs with this metric, one per seed (the latest record of a seed)."""
-    done = frame[(frame["match"] == match_) & (frame["status"] == "finished") & frame[f"{metric}_AP"].notna()].copy()
-    done["run"] = done["seed"].astype(str).where(done["seed"].notna(), "key:" + done["key"])
-    return done.sort_values("updated").drop_duplicates("run", keep="last")
+    """A variant's finished runs with this metric, one per seed (``results.frame.finished_runs``)."""
+    return finished_runs(frame[frame["match"] == match_], metric)
 
 
 def _runs(frame: pd.DataFrame, match_: str, metric: str) -> list:

@@ -12,7 +12,7 @@ import random
 import zlib
 from pathlib import Path
 
-from analysis.paper import COLUMNS, MSFM_FIELDS, load_specs
+from description.paper_tables import COLUMNS, MSFM_FIELDS, load_specs
 from results.record import NAMING, new_record
 
 _SUFFIXES = ("mAP", "mAP_50", "mAP_75", "mAP_s", "mAP_m", "mAP_l")

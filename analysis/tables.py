@@ -13,9 +13,9 @@ import pandas as pd
 from analysis.args import USAGE, Options, UsageError, parse_args
 from analysis.captions import TableText, our_setup, table_text
 from analysis.collect import build_tables
-from analysis.paper import TableSpec, load_specs, sweep_tables
-from analysis.records import load_records, select_dataset
 from analysis.render import to_csv, to_markdown, to_standalone, to_tex
+from description.paper_tables import TableSpec, load_specs, sweep_tables
+from results.frame import load_records, select_dataset
 
 log = logging.getLogger("analysis")
 

@@ -7,8 +7,8 @@ import re
 import pandas as pd
 
 from analysis.captions import TableText
-from analysis.paper import TableSpec
 from analysis.render import MD_HEAD, MD_OURS, bold_mask, cells, has_paper, significance, verdict_cells
+from description.paper_tables import TableSpec
 
 _BOLD = re.compile(r"\*\*(.+?)\*\*")
 

@@ -1,6 +1,6 @@
 """Adaptive seeds per row vs fixed 1, 3 and 5 seeds, on 1,000 simulated Table 2s with known truth.
 
-Truth: the paper's Table 2 APs (``analysis/paper_values.yaml``): baseline 37.4, MSFM rows +1.1
+Truth: the paper's Table 2 APs (``description/paper_values.yaml``): baseline 37.4, MSFM rows +1.1
 to +2.2, options within a part 0.1-0.5 apart. Each distinct variant once (the default variant
 sits in four parts). Noise, calibrated to:
 - training seeds: sigma_seed = 0.15 AP per run (the published run-to-run spread, the same figure
@@ -50,7 +50,7 @@ def image_sd_from_bootstrap() -> float:
 
 def table2():
     """(truth AP by variant key, baseline key, parts: name -> distinct option keys) of Table 2."""
-    from analysis.paper import load_specs
+    from description.paper_tables import load_specs
 
     spec = load_specs()["table2"]
     truth, parts, base = {}, {}, None

@@ -22,10 +22,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # run from a checkout without installing
 
 from analysis.collect import build_tables  # noqa: E402
-from analysis.paper import load_specs  # noqa: E402
-from analysis.records import load_records  # noqa: E402
 from analysis.render import to_csv, to_markdown, to_tex  # noqa: E402
 from analysis.synthetic_records import random_store  # noqa: E402
+from description.paper_tables import load_specs  # noqa: E402
+from results.frame import load_records  # noqa: E402
 
 GOAL_S = 5.0
 OUT = Path(__file__).parent / "results" / "tables.json"

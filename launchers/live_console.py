@@ -13,6 +13,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Callable, Optional, Sequence
 
+from results.record import FINISHED, IN_FLIGHT, ap_of
+
 
 @dataclass
 class Row:
@@ -106,7 +108,7 @@ class SweepConsole:
             loss = f"loss {f['loss']:.4f}" if f.get("loss") is not None else ""
             self._say(row, f"epoch {f['epoch']}/{f['max_epochs']} {loss}".rstrip())
         if event == "val":
-            row.ap = f["metrics"].get("bbox_mAP")
+            row.ap = ap_of(f)
         if self.live:
             info = row.info
             where = f"ep {info.get('epoch', 0)}/{info.get('max_epochs', '?')}"
@@ -125,10 +127,10 @@ class SweepConsole:
             return
         row.told = True
         status = record.get("status")
-        ap = (record.get("metrics") or {}).get("bbox_mAP")
-        if not row.started and status == "finished":
+        ap = ap_of(record)
+        if not row.started and status == FINISHED:
             row.state = "already finished"
-        elif not row.started and status in ("pending", "running"):
+        elif not row.started and status in IN_FLIGHT:
             row.state = "skipped: another sweep is running it"
         else:
             row.state = status or "skipped"

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
-import json
 import logging
 import os
 import socket
@@ -18,13 +17,10 @@ from pathlib import Path
 from typing import Iterator, Optional
 
 from results.atomic import write_json_atomic
-from results.record import REQUIRED, STATUSES, now
+from results.record import CorruptRecord, Record, now, read_record
 
 log = logging.getLogger(__name__)
-
-
-class CorruptRecord(ValueError):
-    """A record file that is not valid JSON or lacks required fields."""
+__all__ = ["CorruptRecord", "ResultStore"]
 
 
 class ResultStore:
@@ -47,11 +43,11 @@ class ResultStore:
         except OSError as e:
             raise ValueError(f"results_dir: {self.dir} is not writable ({e.strerror})") from None
 
-    def read(self, key: str) -> Optional[dict]:
+    def read(self, key: str) -> Optional[Record]:
         """The record of ``key``, ``None`` if absent; ``CorruptRecord`` naming the file."""
-        return self._load(self.path(key)) if self.path(key).exists() else None
+        return read_record(self.path(key)) if self.path(key).exists() else None
 
-    def read_or_warn(self, key: str) -> Optional[dict]:
+    def read_or_warn(self, key: str) -> Optional[Record]:
         """Like :meth:`read`, but a corrupt record is moved aside (kept) and treated as absent."""
         try:
             return self.read(key)
@@ -66,14 +62,20 @@ class ResultStore:
         record["updated"] = now()
         write_json_atomic(self.path(record["key"]), record)
 
-    def records(self) -> tuple[list[dict], list[str]]:
+    def records(self) -> tuple[list[Record], list[str]]:
         """All readable records, and the names of the corrupt ones."""
+        found, bad = self.scan()
+        return [record for _, record in found], [name for name, _ in bad]
+
+    def scan(self) -> tuple[list[tuple[Path, Record]], list[tuple[str, str]]]:
+        """Every ``*.json`` in the store, in name order: (path, record) of the readable ones,
+        (file name, why) of the corrupt or partial ones."""
         good, bad = [], []
         for path in sorted(self.dir.glob("*.json")):
             try:
-                good.append(self._load(path))
-            except CorruptRecord:
-                bad.append(path.name)
+                good.append((path, read_record(path)))
+            except CorruptRecord as e:
+                bad.append((path.name, e.why))
         return good, bad
 
     @contextlib.contextmanager
@@ -93,14 +95,3 @@ class ResultStore:
                 yield True
             finally:
                 fcntl.flock(f, fcntl.LOCK_UN)
-
-    @staticmethod
-    def _load(path: Path) -> dict:
-        try:
-            record = json.loads(path.read_text())
-        except (OSError, ValueError) as e:
-            raise CorruptRecord(f"corrupt record {path}: {e}") from None
-        missing = [k for k in REQUIRED if not isinstance(record, dict) or k not in record]
-        if missing or record.get("status") not in STATUSES:
-            raise CorruptRecord(f"partial record {path}: missing {missing or ['valid status']}")
-        return record

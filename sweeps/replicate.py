@@ -16,9 +16,8 @@ from typing import Sequence
 
 from omegaconf import open_dict
 
+from results.record import IN_FLIGHT
 from sweeps.naming import label, names_of_variant, row_labels
-
-IN_FLIGHT = ("pending", "running")
 
 
 @dataclass
@@ -30,11 +29,12 @@ class RoundPlan:
     rows: list[dict] = field(default_factory=list)
     assessment: object = None  # stats.policy.Assessment of the sweep now
     cost: object = None  # stats.policy.Cost: the seeds expected to resolve every row
+    evidence: str = ""  # stats.replicates.evidence_line: runs whose replicates were read / computed
 
 
 def row_key(names: dict) -> str:
     """The table row of a variant named ``names`` (its seed left out), as analysis matches rows."""
-    from analysis.paper import match_key
+    from description.paper_tables import match_key
 
     return match_key(names["msfm"], names["detector"], names)
 
@@ -59,10 +59,11 @@ def plan_round(composed: Sequence[tuple[list, object]], gpu_hours=None) -> Round
     """This round of the sweep whose grid points (no ``seed=``) are ``composed``: their configs
     carry ``resolve``, ``max_seeds``, ``seed_sigma`` and ``results_dir``. ``gpu_hours``: a
     function of a Variant, the GPU-hours of one of its runs (for the expected cost)."""
-    from analysis.records import load_records
     from analysis.significance import sweep_evidence
+    from results.frame import finished_runs, load_records
     from stats.intervals import default_prior
     from stats.policy import expected_cost, next_seeds
+    from stats.replicates import evidence_line, new_look
     from sweeps.schema import variant_of
 
     cfg0 = composed[0][1]
@@ -79,14 +80,17 @@ def plan_round(composed: Sequence[tuple[list, object]], gpu_hours=None) -> Round
     frame = frame[(frame["dataset"] == names0["dataset"]) & (frame["schedule"] == names0["schedule"])]
     sigma = cfg0.seed_sigma if cfg0.seed_sigma is not None else \
         default_prior(names0["dataset"], names0["schedule"])
+    new_look()
     evidence = sweep_evidence(baselines, frame)
+    runs = finished_runs(frame)
     decided = next_seeds(evidence, cfg0.resolve, cfg0.max_seeds, sigma)
     hours = {k: gpu_hours(v) if gpu_hours else 0.0 for k, (_, _, v, _) in rows.items()}
     out = RoundPlan(assessment=decided.assessment, cost=expected_cost(
-        evidence, cfg0.resolve, cfg0.max_seeds, sigma, hours, prior_delta=_paper_deltas(baselines)))
+        evidence, cfg0.resolve, cfg0.max_seeds, sigma, hours, prior_delta=_paper_deltas(baselines)),
+        evidence=evidence_line())
     for key, (job, cfg, variant, names) in rows.items():
         mine = frame[frame["match"] == key]
-        done = sorted({int(s) for s in mine[mine["status"] == "finished"]["seed"].dropna()})
+        done = sorted({int(s) for s in runs[runs["match"] == key]["seed"].dropna()})
         queued = sorted({int(s) for s in mine[mine["status"].isin(IN_FLIGHT)]["seed"].dropna()})
         status = decided.assessment.rows.get(key)
         row = dict(key=key, seeds=done, queued=queued,
@@ -108,7 +112,7 @@ def plan_round(composed: Sequence[tuple[list, object]], gpu_hours=None) -> Round
 
 def _paper_deltas(baselines: dict) -> dict:
     """The paper's Delta AP of each row that is a paper row (the projection's prior)."""
-    from analysis.paper import load_specs
+    from description.paper_tables import load_specs
 
     paper = {r.match: r.paper[0] for s in load_specs().values() if s.metric == "bbox"
              for p in s.parts for r in p.rows if r.paper}
@@ -136,3 +140,5 @@ def print_round(plan: RoundPlan) -> None:
     console.print(f"this round: {len(plan.composed)} run(s); expected to resolve every row: "
                   f"{cost.more_seeds} more run(s){hours}, {sum(cost.seeds.values())} in all "
                   f"({cost.basis})")
+    if plan.evidence:
+        console.print(plan.evidence)

@@ -117,6 +117,7 @@ def search_status(cfg) -> Optional[dict]:
     import optuna
 
     from launchers.slurm import current
+    from results.record import ap_of
     from results.store import ResultStore
     from results.study import open_storage
 
@@ -134,7 +135,7 @@ def search_status(cfg) -> Optional[dict]:
         rows.append(dict(
             overrides=[f"#{t.number}", *t.user_attrs.get("overrides", [])], key=t.user_attrs["key"],
             status=record.get("status", t.state.name.lower()),
-            ap=(record.get("metrics") or {}).get("bbox_mAP"), params=record.get("params"),
+            ap=ap_of(record), params=record.get("params"),
             error=record.get("error"), slurm_job_id=record.get("slurm_job_id"), slurm_state=state))
     s = summary(study, cfg.results_dir, sweeper.n_trials, sweeper.budget_gpu_hours)
     return dict(rows=rows, line=summary_line(s))

@@ -23,6 +23,7 @@ def status_rows(overrides: Sequence[str], composed: list | None = None) -> list[
     AP, params, error, SLURM job. ``composed``: the grid's ``compose_jobs(overrides,
     rounds=False)`` when the caller already has it."""
     from launchers.slurm import current
+    from results.record import PENDING, ap_of
     from results.store import ResultStore
 
     composed = compose_jobs(overrides, rounds=False) if composed is None else composed
@@ -35,7 +36,7 @@ def status_rows(overrides: Sequence[str], composed: list | None = None) -> list[
         record = record or {}
         rows.append(dict(
             overrides=[o for o in job if o not in sweep_args], key=key, label=name,
-            status=record.get("status", "pending"), ap=record.get("metrics", {}).get("bbox_mAP"),
+            status=record.get("status", PENDING), ap=ap_of(record),
             params=record.get("params"), error=record.get("error"),
             slurm_job_id=record.get("slurm_job_id"), slurm_state=state,
         ))

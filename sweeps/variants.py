@@ -181,7 +181,9 @@ def compose_jobs(overrides: Sequence[str], check: bool = True,
 
 def objective(record: dict, kind: str):
     """What a sweeper optimises: bbox AP, or (AP, params in M) for the multi-objective search."""
-    ap = record.get("metrics", {}).get("bbox_mAP")
+    from results.record import ap_of
+
+    ap = ap_of(record)
     if kind == "ap_params":
         return ap, record["params"] / 1e6
     return ap

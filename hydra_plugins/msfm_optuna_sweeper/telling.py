@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import logging
 
+from results.record import AP_METRIC, ENDED, FINISHED, PRUNED, ap_of
+
 log = logging.getLogger(__name__)
-ENDED = ("finished", "pruned", "failed")
 
 
 class Teller:
@@ -21,7 +22,7 @@ class Teller:
         from results.store import ResultStore
 
         record = ResultStore(spec.results_dir).read_or_warn(spec.key)
-        if record and record.get("status") in ("finished", "pruned"):
+        if record and record.get("status") in (FINISHED, PRUNED):
             return self.tell(trial, record, reused=True)
         return False
 
@@ -56,19 +57,19 @@ class Teller:
         if record.get("params"):
             trial.set_user_attr("params_M", record["params"] / 1e6)
         trial.set_user_attr("outcome", "reused" if reused else status)
-        ap = (record.get("metrics") or {}).get("bbox_mAP")
-        if status == "finished" and ap is not None and (self.mode != "pareto" or record.get("params")):
+        ap = ap_of(record)
+        if status == FINISHED and ap is not None and (self.mode != "pareto" or record.get("params")):
             values = objective(record, "ap_params" if self.mode == "pareto" else "ap")
             self.study.tell(trial, values, skip_if_finished=True)
             what = f"AP {ap:.4f}" + (f", {record['params'] / 1e6:.2f}M params" if record.get("params") else "")
-        elif status == "pruned":
+        elif status == PRUNED:
             if reused:  # this trial never ran: its curve comes from the stored record
                 for step, value in record.get("val_curve") or []:
                     trial.report(value, int(step))
             self.study.tell(trial, state=TrialState.PRUNED, skip_if_finished=True)
             what = f"pruned after epoch {record.get('pruned_at_epoch')}, AP {ap}"
         else:
-            error = record.get("error") or "finished without bbox_mAP"
+            error = record.get("error") or f"finished without {AP_METRIC}"
             trial.set_user_attr("error", error)
             self.study.tell(trial, state=TrialState.FAIL, skip_if_finished=True)
             what = f"failed: {error}"

@@ -4,9 +4,9 @@ import pandas as pd
 import pytest
 
 from analysis.collect import build_tables
-from analysis.paper import load_specs
-from analysis.records import load_records
 from analysis.render import bold_mask, to_markdown, to_tex
+from description.paper_tables import load_specs
+from results.frame import load_records
 
 BASE = [37.0, 58.0, 40.0, 21.0, 41.0, 48.0]
 DEFAULT = {"position": "after_conv3", "scales": "3S", "ratios": "r16_32_64", "norm_group": "gn16",

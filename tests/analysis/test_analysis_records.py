@@ -3,12 +3,13 @@
 import logging
 
 from analysis.args import parse_args
-from analysis.records import load_records, select_dataset
 from analysis.tables import run
+from results.frame import load_records, select_dataset
 
 
 def _warnings(caplog):
-    return [r for r in caplog.records if r.levelno == logging.WARNING and r.name.startswith("analysis")]
+    return [r for r in caplog.records if r.levelno == logging.WARNING
+            and r.name.startswith(("analysis", "results"))]
 
 
 def test_corrupt_and_partial_records_are_skipped_with_one_warning(store, caplog):
@@ -60,7 +61,7 @@ def test_dataset_with_most_records_is_default(store, caplog):
         store.add(seed=seed, dataset="coco")
     store.add(seed=9, dataset="lvis")
     frame = load_records(store.path).frame
-    with caplog.at_level(logging.INFO, logger="analysis"):
+    with caplog.at_level(logging.INFO, logger="results"):
         chosen = select_dataset(frame, None)
     assert set(chosen["dataset"]) == {"coco"}
     assert any("using coco" in r.getMessage() for r in caplog.records)
@@ -77,7 +78,7 @@ def test_different_values_are_different_rows_and_misnamed_old_records_are_refuse
     """A 3S run and a ``msfm.scales=[0.5,1.0]`` run are two rows; records written before names
     came from values, named 3S but trained with other scales, are refused, never merged."""
     from analysis.collect import build_tables
-    from analysis.paper import load_specs
+    from description.paper_tables import load_specs
 
     def config(scales):
         return {"msfm": {"scales": scales}, "detector": {"name": "faster_rcnn_r50_fpn"}}

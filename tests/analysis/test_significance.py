@@ -116,7 +116,7 @@ def test_a_row_s_own_interval_covers_training_noise(store, table2):
     """A row's six AP intervals carry sigma_seed^2 / n like its Delta (sigma_seed per metric,
     here from 3S's two seeds): 3S's reach past both of its seeds' values, and 5S's (one seed,
     so no seed spread of its own) are at least +-1.96 sigma_seed wide."""
-    from analysis.records import load_records
+    from results.frame import load_records
 
     table, _ = table2
     rows = table.drop_duplicates("name").set_index("name")
@@ -257,9 +257,9 @@ def test_compare_cli_end_to_end(store):
 
 def test_sweeps_decide_on_the_same_evidence_the_table_shows(store, table2):
     """``table_evidence`` + ``stats`` give the sweeps exactly the verdicts the table prints."""
-    from analysis.paper import load_specs
-    from analysis.records import load_records
     from analysis.significance import table_evidence
+    from description.paper_tables import load_specs
+    from results.frame import load_records
     from stats.policy import assess, next_seeds
 
     root, _ = store

@@ -46,7 +46,7 @@ def test_second_round_spends_seeds_only_on_unresolved_rows(tmp_path, capsys):
                 shutil.copy(tmp_path / "results" / name, round1 / name)
     second = planned(tmp_path, round1)
     assert second and all(seed == 1 for _, seed in second), second
-    from analysis.paper import match_key
+    from description.paper_tables import match_key
 
     got_second = sorted(match_key(v["msfm"], v["detector"], v)
                         for v in (r["variant"] for r in runs if r["seed"] == 1))

@@ -1,4 +1,8 @@
-"""The paper's table layouts and reference values, read from ``paper_values.yaml``."""
+"""What the paper's tables are: their rows, parts and match keys, and the values the paper
+reports, read from ``paper_values.yaml`` (data, torch-free).
+
+Part of the study's description: the tables, the adaptive rounds and ``sweeps.plan`` all read
+which variant each row is from here."""
 
 from __future__ import annotations
 
@@ -29,7 +33,7 @@ class RowSpec:
 
     @property
     def match(self) -> str:
-        """Key shared with records of this variant (see ``records.match_key``)."""
+        """Key shared with records of this variant (see :func:`match_key`)."""
         return match_key(not self.baseline, self.detector, self.msfm)
 
 

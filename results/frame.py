@@ -1,7 +1,11 @@
-"""Read the results store (``results_dir/*.json``) into one pandas DataFrame.
+"""The results store (``results_dir/*.json``) as one pandas DataFrame, one row per record, and
+its runs: :func:`finished_runs` (the latest record of each seed of a variant).
 
-Corrupt (invalid JSON) and partial (missing required keys) records are skipped with a
-single warning that lists them all, so one bad file never hides the other tables.
+Records are read by the store's one reader (``results.record.read_record``); corrupt and
+partial ones, and those a table cannot use (a finished run without its six bbox APs, a variant
+without its MSFM fields), are skipped with a single warning that lists them all, so one bad
+file never hides the other tables. The tables, ``analysis.compare`` and the adaptive rounds
+all read records this way. Import lazily: it imports pandas.
 """
 
 from __future__ import annotations
@@ -14,8 +18,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from analysis.paper import COLUMNS, MSFM_FIELDS, match_key
-from results.record import NAMING, REQUIRED, STATUSES
+from description.paper_tables import COLUMNS, MSFM_FIELDS, match_key
+from results.record import FINISHED, NAMING, Record
+from results.store import ResultStore
 
 log = logging.getLogger(__name__)
 
@@ -43,21 +48,14 @@ def _number(value) -> float | None:
     return float(value) if math.isfinite(value) else None
 
 
-def _problem(rec) -> str | None:
-    """Why a parsed record is unusable, or None."""
-    if not isinstance(rec, dict):
-        return "not a JSON object"
-    missing = [k for k in REQUIRED if k not in rec]
-    if missing:
-        return "missing " + ", ".join(missing)
+def _problem(rec: Record) -> str | None:
+    """Why a (valid) record cannot be a table's row, or None."""
     variant, metrics = rec["variant"], rec["metrics"]
     if not isinstance(variant, dict) or not isinstance(metrics, dict):
         return "variant/metrics not objects"
     need = ["msfm", "detector"] + (list(MSFM_FIELDS) if variant.get("msfm") else [])
     missing = [f"variant.{k}" for k in need if k not in variant]
-    if rec["status"] not in STATUSES:
-        return f"unknown status {rec['status']!r}"
-    if rec["status"] == "finished":
+    if rec.status == FINISHED:
         missing += [f"metrics.bbox_{s}" for s in SUFFIXES if _number(metrics.get(f"bbox_{s}")) is None]
         if "params" not in rec:
             missing.append("params")
@@ -128,13 +126,9 @@ def refuse_misnamed(rows: list[dict]) -> tuple[list[dict], list[tuple[str, str]]
 
 def load_records(results_dir: Path | str) -> Records:
     """Read every ``*.json`` record in ``results_dir``; warn once about the unusable ones."""
-    rows, skipped = [], []
-    for path in sorted(Path(results_dir).glob("*.json")):
-        try:
-            rec = json.loads(path.read_bytes())
-        except (ValueError, OSError) as err:  # UnicodeDecodeError is a ValueError too
-            skipped.append((path.name, f"corrupt: {type(err).__name__}"))
-            continue
+    found, skipped = ResultStore(results_dir).scan()
+    rows = []
+    for path, rec in found:
         problem = _problem(rec)
         if problem:
             skipped.append((path.name, f"partial: {problem}"))
@@ -161,3 +155,12 @@ def select_dataset(frame: pd.DataFrame, dataset: str | None) -> pd.DataFrame:
                  len(counts), chosen, counts.iloc[0], others)
         return frame[(frame["dataset"] == chosen) | frame["dataset"].isna()]
     return frame
+
+
+def finished_runs(frame: pd.DataFrame, metric: str = "bbox") -> pd.DataFrame:
+    """The runs that count: finished records with ``metric``'s AP, one per variant (``match``)
+    and seed, the latest ``updated`` where a seed was re-run; a record without a seed is its
+    own run. Adds a ``run`` column (the seed, or ``key:<key>``)."""
+    done = frame[(frame["status"] == FINISHED) & frame[f"{metric}_AP"].notna()].copy()
+    done["run"] = done["seed"].astype(str).where(done["seed"].notna(), "key:" + done["key"])
+    return done.sort_values("updated", kind="stable").drop_duplicates(["match", "run"], keep="last")
