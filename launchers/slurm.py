@@ -18,7 +18,7 @@ from typing import Sequence
 from description.domain import check_domains
 from description.run_spec import RunSpec
 from launchers.slurm_conf import slurm_conf
-from results.record import new_record
+from results.record import ENDED, IN_FLIGHT, new_record
 from results.store import CorruptRecord, ResultStore
 
 log = logging.getLogger(__name__)
@@ -133,7 +133,7 @@ def log_tail(record: dict, lines: int = 20) -> str:
 def reconcile(store: ResultStore, record: dict, state: str | None) -> dict:
     """A record still pending/running whose job SLURM reports over (killed, node failure, ...)
     becomes ``failed`` with the job id and the tail of its log."""
-    if record.get("status") in ("pending", "running") and state in OVER:
+    if record.get("status") in IN_FLIGHT and state in OVER:
         record.update(status="failed", log_tail=log_tail(record),
                       error=f"SLURM job {record['slurm_job_id']} ended {state} without a result")
         store.write(record)
@@ -217,9 +217,6 @@ def _write_pending(spec: RunSpec, job_id: str, conf, folder) -> None:
         config=spec.config, seed=spec.variant.seed, previous=previous, slurm_job_id=job_id,
         gpus=conf.nodes * conf.gpus_per_node, slurm_folder=str(Path(folder).resolve()),
     ))
-
-
-ENDED = ("finished", "failed", "pruned")  # a record's statuses that end a wait
 
 
 def wait_for_records(specs: Sequence[RunSpec], poll_s: float = 5.0) -> list[dict]:
