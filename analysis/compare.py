@@ -103,7 +103,7 @@ def compare(results_dir: Path, a: Side, b: Side, metric: str = "bbox", resamples
     and sigma_seed they rest on. ``seed_sigma``: the prior for AP ("auto": the documented one of
     the sides' dataset and schedule; None: none)."""
     from stats.bootstrap import METRICS
-    from stats.replicates import replicates
+    from stats.replicates import evidence_line, new_look, replicates
 
     for name, side in (("a", a), ("b", b)):
         missing = [r["key"] for r in side.runs if not isinstance(r.get("detections"), str)]
@@ -111,6 +111,7 @@ def compare(results_dir: Path, a: Side, b: Side, metric: str = "bbox", resamples
             raise UsageError(f"{name}={side.spec!r}: run(s) {', '.join(missing)} have no stored detections "
                              "(records written before detections were kept): no CI possible")
     paths = [results_dir / r["detections"] for side in (a, b) for r in side.runs]
+    new_look()
     computed = replicates(paths, metric, resamples, seed)
     errors = [str(e) for e in computed if isinstance(e, Exception)]
     if errors:
@@ -125,7 +126,7 @@ def compare(results_dir: Path, a: Side, b: Side, metric: str = "bbox", resamples
     rows = {m: _delta(runs["a"][:, i], runs["b"][:, i], n, prior if m == "AP" else None, resolve)
             for i, m in enumerate(METRICS)}
     return dict(metrics=rows, images=next(iter(sets))[0], seeds=tuple(n), resamples=resamples, prior=prior,
-                resolve=resolve)
+                resolve=resolve, evidence=evidence_line())
 
 
 def _delta(a: np.ndarray, b: np.ndarray, n: list[int], prior: float | None, resolve: float) -> dict:
@@ -173,6 +174,7 @@ def print_result(res: dict, a: Side, b: Side, metric: str) -> None:
         console.print("[dim]the prior σ_seed is for AP; the other metrics' intervals cover training noise only "
                       "where a side has several seeds[/dim]")
     console.print("[dim]covers: img = val-image noise only, img+seed = val images and training seeds[/dim]")
+    console.print(f"[dim]{res['evidence']}[/dim]")
     open_ = [m for m, r in res["metrics"].items() if r["verdict"] == NO_CLAIM]
     if open_:
         apart = [m for m in open_ if res["metrics"][m]["images_exclude_0"]]

@@ -21,8 +21,8 @@ import pandas as pd
 from description.paper_tables import COLUMNS, TableSpec, match_key
 from results.frame import finished_runs
 from stats.intervals import SeedNoise, interval, seed_noise
-from stats.policy import RowEvidence, TableEvidence, assess, seeds_to_resolve
-from stats.replicates import replicates
+from stats.evidence import build, runs_by_row
+from stats.policy import TableEvidence, assess, seeds_to_resolve
 from stats.verdicts import BETTER, DEFAULT_MAX_SEEDS, WORSE, Best
 
 
@@ -48,16 +48,6 @@ class Evidence:
     problems: list[str] = field(default_factory=list)
 
 
-def _done(frame: pd.DataFrame, match_: str, metric: str) -> pd.DataFrame:
-    """A variant's finished runs with this metric, one per seed (``results.frame.finished_runs``)."""
-    return finished_runs(frame[frame["match"] == match_], metric)
-
-
-def _runs(frame: pd.DataFrame, match_: str, metric: str) -> list:
-    """Artifact paths (None where a run has none) of a variant's finished runs, one per seed."""
-    return list(_done(frame, match_, metric)["detections"])
-
-
 def _keys(spec: TableSpec) -> dict[str, str | None]:
     """Every variant of the table (baselines included) -> its baseline's key (None: a baseline)."""
     keys = {}
@@ -80,16 +70,15 @@ def add_intervals(spec: TableSpec, table: pd.DataFrame, frame: pd.DataFrame, res
         if variant not in keys and str(variant).startswith("msfm|"):
             keys[variant] = match_key(False, str(variant).split("|")[1], {})
             keys.setdefault(keys[variant], None)
-    done = {k: _done(frame, k, spec.metric)[[f"{spec.metric}_{c}" for c in COLUMNS]] for k in keys}
-    seed_aps = {k: tuple(d[f"{spec.metric}_AP"]) for k, d in done.items()}
-    reps, val_set = {}, None
+    runs = runs_by_row(finished_runs(frame, spec.metric).to_dict("records"), spec.metric)
     if resamples <= 0:
         ev.problems.append("bootstrap off (bootstrap=0)")
-    else:
-        reps, val_set = _replicates(spec.metric, frame, resamples, seed, ev, keys)
-    a = assess(_evidence(spec, keys, seed_aps, reps), resolve, max_seeds, seed_sigma)
+    built = build(runs, keys, _parts(spec), spec.metric, max(resamples, 0), seed)
+    ev.problems += list(built.problems)
+    reps, val_set = built.replicates, built.val_set
+    a = assess(built.table, resolve, max_seeds, seed_sigma)
     ev.noise, ev.level, ev.best, ev.sigma_seed = a.noise, a.level, a.best, a.noise.sigma
-    per_seed = {k: done[k].to_numpy(float) for k in reps}  # (seeds, 6) per variant
+    per_seed = {k: np.array([r.aps for r in runs[k]], float) for k in reps}  # (seeds, 6) per variant
     noises = [a.noise if c == "AP" else _pooled([v[:, i] for v in per_seed.values()]) for i, c in enumerate(COLUMNS)]
     missing, images_sd = 0, {}
     for idx, row in table.iterrows():
@@ -113,8 +102,8 @@ def add_intervals(spec: TableSpec, table: pd.DataFrame, frame: pd.DataFrame, res
     if missing:
         ev.problems.append(f"{missing} row(s) without stored detections")
     if reps:
-        runs = [len(seed_aps[k]) for k in reps]
-        ev.images, ev.seeds = val_set[0], (min(runs), max(runs))
+        counts = [len(runs[k]) for k in reps]
+        ev.images, ev.seeds = val_set[0], (min(counts), max(counts))
     unique = table.drop_duplicates("variant")  # a variant shown in several parts counts once
     halves = ((unique["delta_AP_hi"] - unique["delta_AP_lo"]) / 2).dropna()
     ev.noise_floor = float(halves.median()) if len(halves) else None
@@ -146,55 +135,17 @@ def _best_mark(table: pd.DataFrame, idx, row: pd.Series, best: dict[str, Best]) 
         table.loc[idx, "best"] = b.status
 
 
-def _replicates(metric: str, frame: pd.DataFrame, resamples: int, seed: int, ev: Evidence,
-                keys: dict) -> tuple[dict, tuple | None]:
-    """Per variant whose runs all kept detections on one val set: its (6, B) seed-mean AP
-    replicates; that val set."""
-    runs = {v: _runs(frame, v, metric) for v in sorted(keys)}
-    runs = {v: p for v, p in runs.items() if p and all(isinstance(x, str) for x in p)}
-    computed = replicates([p for paths in runs.values() for p in paths], metric, resamples, seed)
-    by_path = dict(zip([p for paths in runs.values() for p in paths], computed))
-    out, val_set = {}, None
-    for variant, paths in runs.items():
-        reps = [by_path[p] for p in paths]
-        errors = [r for r in reps if isinstance(r, Exception)]
-        if errors:
-            ev.problems += [str(e) for e in errors if str(e) not in ev.problems]
-            continue
-        sets = {(len(ids), int(ids.sum()), sha) for ids, sha, _ in reps}
-        val_set = val_set or next(iter(sets))
-        if sets != {val_set}:
-            ev.problems.append(f"{variant}: evaluated on a different val set")
-            continue
-        out[variant] = np.mean([r[2][:, 1:] for r in reps], 0)
-    return out, val_set
-
-
-def _evidence(spec: TableSpec, keys: dict, seed_aps: dict, reps: dict) -> TableEvidence:
-    rows = {k: RowEvidence(k, seed_aps[k], reps[k][0] if k in reps else None, b) for k, b in keys.items()}
-    return TableEvidence(rows, {p.name: tuple(r.match for r in p.rows if not r.baseline) for p in spec.parts})
+def _parts(spec: TableSpec) -> dict[str, tuple[str, ...]]:
+    """Part name -> its option rows' keys (what "which option is best" is asked of)."""
+    return {p.name: tuple(r.match for r in p.rows if not r.baseline) for p in spec.parts}
 
 
 def table_evidence(spec: TableSpec, frame: pd.DataFrame, resamples: int = 1000, seed: int = 0) -> TableEvidence:
     """The evidence ``stats.policy`` decides on, for one table from the records ``frame``: every
     variant's per-seed AP and, where all its runs kept detections, its seed-mean AP under B
-    paired val-image resamples (what ``sweeps.run`` / ``sweeps.plan`` pass to ``next_seeds``)."""
-    keys = _keys(spec)
-    seed_aps = {k: tuple(_done(frame, k, spec.metric)[f"{spec.metric}_AP"]) for k in keys}
-    reps = _replicates(spec.metric, frame, resamples, seed, Evidence(resamples, seed), keys)[0] if resamples > 0 else {}
-    return _evidence(spec, keys, seed_aps, reps)
-
-
-def sweep_evidence(baselines: dict[str, str | None], frame: pd.DataFrame, metric: str = "bbox",
-                   resamples: int = 1000, seed: int = 0) -> TableEvidence:
-    """The evidence of one sweep's rows (row key -> its baseline's key, None for a baseline) as
-    one part, from the records ``frame``: what ``sweeps.replicate`` passes to ``next_seeds``."""
-    seed_aps = {k: tuple(_done(frame, k, metric)[f"{metric}_AP"]) for k in baselines}
-    reps = _replicates(metric, frame, resamples, seed, Evidence(resamples, seed), baselines)[0] \
-        if resamples > 0 else {}
-    rows = {k: RowEvidence(k, seed_aps[k], reps[k][0] if k in reps else None, b)
-            for k, b in baselines.items()}
-    return TableEvidence(rows, {"": tuple(k for k, b in baselines.items() if b)})
+    paired val-image resamples (``stats.evidence.build``, as the sweeps' rounds build theirs)."""
+    runs = runs_by_row(finished_runs(frame, spec.metric).to_dict("records"), spec.metric)
+    return build(runs, _keys(spec), _parts(spec), spec.metric, resamples, seed).table
 
 
 def _finish(ev: Evidence) -> Evidence:

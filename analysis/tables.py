@@ -37,6 +37,7 @@ def write_table(spec: TableSpec, frame: pd.DataFrame, out_dir: Path, text: Table
 def run(opts: Options, console=None) -> dict[str, pd.DataFrame]:
     """Build, write and print the tables (and plots, wandb) that ``opts`` asks for."""
     from analysis.terminal import print_table
+    from stats.replicates import evidence_line, new_look
 
     if opts.sweep == "search":  # the Optuna search has no paper table: its Pareto front
         from analysis.pareto import write_search
@@ -52,6 +53,7 @@ def run(opts: Options, console=None) -> dict[str, pd.DataFrame]:
         log.warning("no usable records in %s%s: every row is missing", opts.results_dir,
                     f" for dataset={opts.dataset}" if opts.dataset else "")
     tables = build_tables(chosen, frame, paper=opts.paper)
+    new_look()
     pipeline = set()
     for name, table in tables.items():
         text = table_text(chosen[name], frame, _intervals(chosen[name], table, frame, opts))
@@ -61,6 +63,8 @@ def run(opts: Options, console=None) -> dict[str, pd.DataFrame]:
         print_table(chosen[name], table, console, text)
         if opts.pdf:
             _compile(opts.out_dir / f"{name}_standalone.tex")
+    if opts.bootstrap > 0 and frame["detections"].notna().any():
+        log.info(evidence_line())  # stored replicates read vs computed at this look
     plots = []
     if opts.plots:
         from analysis.plots import make_plots

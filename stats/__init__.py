@@ -9,7 +9,10 @@ The engine, from stored detections to resampled COCO AP:
 - ``stats.matching`` / ``stats.greedy``: COCOeval's matching, kept per image so AP can be
   recomputed for any weighting of the val images.
 - ``stats.bootstrap``: exact COCO AP under B image resamples (numba kernel).
-- ``stats.replicates``: each variant's replicate metrics, cached beside its record.
+- ``stats.replicates``: each run's replicate metrics (its six APs under the B paired
+  resamples), read from its store ``<key>.reps.npz`` (``stats.replicates_file``, written by the
+  run's job) or computed once and stored there; ``stats.evidence``: a table's or a sweep's
+  evidence from its rows' runs, the one builder the tables and the rounds share.
 - ``stats.resampling``: arithmetic on replicates (paired Deltas, percentile CIs, p-values).
 
 What the numbers mean:

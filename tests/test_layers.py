@@ -12,7 +12,7 @@ ROOT = Path(__file__).resolve().parents[1]
 # stage -> the stages it may import (besides itself); description/ is what a run is: everyone's
 ALLOWED = {
     "hydra_plugins": {"sweeps", "launchers", "results", "description"},
-    "sweeps": {"launchers", "training", "msfm", "results", "stats", "analysis", "description"},
+    "sweeps": {"launchers", "training", "msfm", "results", "stats", "description"},  # never analysis
     "launchers": {"training", "results", "description"},
     "training": {"msfm", "results", "stats", "description"},
     "msfm": {"description"},

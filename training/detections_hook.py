@@ -2,7 +2,8 @@
 ``<results_dir>/<key>.dets.npz`` (the format is ``stats/detections.py``; ``docs/detections.md``).
 
 ``DetectionsCocoMetric`` is mmdet's ``CocoMetric`` that writes the artifact (atomically) every
-time it evaluates, exactly what COCOeval saw; ``runner_config`` switches it on.
+time it evaluates, exactly what COCOeval saw; ``runner_config`` switches it on. After the last
+evaluation, ``store_replicates`` stores the run's evidence beside them, ``<key>.reps.npz``.
 """
 from __future__ import annotations
 
@@ -51,3 +52,23 @@ def register_metric():
 
     METRICS.register_module(module=DetectionsCocoMetric)
     return DetectionsCocoMetric
+
+
+def store_replicates(detections_file) -> str | None:
+    """Right after evaluation, on rank 0: the run's APs under the standard paired resamples of
+    its val set (bbox and, with masks, segm; ``stats.replicates``), stored beside its detections
+    as ``<key>.reps.npz`` so no later look recomputes them. Returns the file's name (relative to
+    the results dir, as the record keeps it), or None if there are no detections or the evidence
+    could not be made (said in one line; the look that needs it computes it then)."""
+    import logging
+    from pathlib import Path
+
+    from stats.replicates import store_run
+
+    if not Path(detections_file).is_file():
+        return None
+    try:
+        return store_run(detections_file).name
+    except (ValueError, OSError) as err:  # ArtifactError is a ValueError: e.g. the val GT moved
+        logging.getLogger(__name__).warning("replicates not stored: %s", " ".join(str(err).split()))
+        return None

@@ -10,7 +10,7 @@ from mmengine.hooks import Hook
 
 from description.run_spec import RunSpec
 from stats.detections import SUFFIX
-from training.detections_hook import register_metric
+from training.detections_hook import register_metric, store_replicates
 
 
 class LastMetrics(Hook):
@@ -165,6 +165,8 @@ def train_and_evaluate(spec: RunSpec, launcher: str = "none", progress=None) -> 
         metrics = last.metrics
     finally:
         _wandb_finish()
+    # the evidence every later look reads, made here where the detections and the cores are
+    replicates = store_replicates(detections_path(spec)) if runner.rank == 0 else None
     batch = runner.world_size * spec.variant.schedule.images_per_gpu
     params, gflops = model_stats(spec.variant)
     return dict(
@@ -181,6 +183,8 @@ def train_and_evaluate(spec: RunSpec, launcher: str = "none", progress=None) -> 
         log_dir=str(runner.log_dir),
         # the val detections (docs/detections.md), relative to results_dir; None if none were written
         detections=detections_path(spec).name if detections_path(spec).exists() else None,
+        # the detections' bootstrap replicates (docs/detections.md), relative to results_dir
+        replicates=replicates,
         **(pruning.fields(runner) if pruning else {}),
     )
 

@@ -129,6 +129,28 @@ def test_a_row_s_own_interval_covers_training_noise(store, table2):
         assert (rows.loc["5S", f"{col}_hi"] - rows.loc["5S", f"{col}_lo"]) / 2 >= 1.96 * sigma, col
 
 
+def test_intervals_and_verdicts_are_the_same_read_or_computed(store, table2, tmp_path, caplog):
+    """``table2`` found no stored replicates: it computed every run's and stored them. A fresh
+    look reads them all, computes nothing, says so, and fills exactly the same table."""
+    import logging
+
+    import pandas as pd
+
+    from analysis.tables import run
+    from stats.replicates import clear_cache, tally
+
+    root, _ = store
+    clear_cache()  # as a new process: nothing in memory
+    with caplog.at_level(logging.INFO, logger="analysis"):
+        again = run(parse_args([f"results_dir={root / 'results'}", f"out_dir={tmp_path}", "plots=false",
+                                f"bootstrap={B}", "+sweep=scales"]))["table2"]
+    assert tally()["computed"] == set() and len(tally()["read"]) == 4
+    assert "evidence: 4 run(s) read, 0 computed (B=200)" in caplog.text
+    pd.testing.assert_frame_equal(again, table2[0])
+    written = {p.name: p.read_text() for p in tmp_path.glob("*.md")}
+    assert written and written == {p.name: p.read_text() for p in table2[1].glob("*.md")}
+
+
 @pytest.fixture(scope="module")
 def one_seed(tmp_path_factory):
     """Baseline and a clearly better 5S, one seed each, on synthetic data: sigma_seed unknown."""
