@@ -33,7 +33,8 @@ class RoundPlan:
 
 
 def row_key(names: dict) -> str:
-    """The table row of a variant named ``names`` (its seed left out), as analysis matches rows."""
+    """The table row of a variant named ``names`` (its seed left out), as the paper's tables
+    match rows (``description.paper_tables.match_key``)."""
     from description.paper_tables import match_key
 
     return match_key(names["msfm"], names["detector"], names)
