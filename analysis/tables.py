@@ -1,11 +1,16 @@
 """``python -m analysis.tables results_dir=PATH [+sweep=NAME] ...``: the paper's tables from the
 results store, as .tex (booktabs, plus a ``*_standalone.tex`` to compile), .md and .csv, printed
-to the terminal too, with plots and an optional wandb summary run."""
+to the terminal too, with plots and an optional wandb summary run.
+
+``+sweep=NAME`` shows what that sweep ran: the parts of its tables that it fills and their
+baselines (``sweep_slice``), written as ``<table>_<sweep>.*`` when that is less than the whole
+table, with a footnote line saying how to get the whole one."""
 
 from __future__ import annotations
 
 import logging
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
@@ -46,7 +51,7 @@ def run(opts: Options, console=None) -> dict[str, pd.DataFrame]:
         return {}
     specs = load_specs()
     names = sweep_tables(specs)[opts.sweep] if opts.sweep else list(specs)
-    chosen = {n: specs[n] for n in names}
+    chosen = {n: sweep_slice(specs[n], opts.sweep) if opts.sweep else specs[n] for n in names}
     records = load_records(opts.results_dir)
     frame = select_dataset(records.frame, opts.dataset)
     if frame.empty:
@@ -57,12 +62,14 @@ def run(opts: Options, console=None) -> dict[str, pd.DataFrame]:
     pipeline = set()
     for name, table in tables.items():
         text = table_text(chosen[name], frame, _intervals(chosen[name], table, frame, opts))
+        if chosen[name] is not specs[name]:
+            text = replace(text, footnote=[*text.footnote, whole_table_pointer(specs[name], chosen[name], opts.sweep)])
         if text.pipeline_check:
             pipeline.add(name)
         write_table(chosen[name], table, opts.out_dir, text)
         print_table(chosen[name], table, console, text)
         if opts.pdf:
-            _compile(opts.out_dir / f"{name}_standalone.tex")
+            _compile(opts.out_dir / f"{chosen[name].name}_standalone.tex")
     if opts.bootstrap > 0 and frame["detections"].notna().any():
         log.info(evidence_line())  # stored replicates read vs computed at this look
     plots = []
@@ -77,6 +84,23 @@ def run(opts: Options, console=None) -> dict[str, pd.DataFrame]:
         log.info("wandb run %s", log_summary(tables, plots, opts.sweep, opts.out_dir))
     log.info("wrote %d table(s) and %d plot file(s) to %s", len(tables), len(plots), opts.out_dir)
     return tables
+
+
+def sweep_slice(spec: TableSpec, sweep: str) -> TableSpec:
+    """What ``sweep`` fills of ``spec``: its own parts and the sweep-less parts that hold their
+    baselines (the rows ``sweeps.run`` decides seeds on), named ``<table>_<sweep>``; ``spec``
+    itself when that is the whole table."""
+    parts = tuple(p for p in spec.parts if p.sweep in (sweep, None))
+    if len(parts) == len(spec.parts):
+        return spec
+    return replace(spec, name=f"{spec.name}_{sweep}", parts=parts, sweeps=(sweep,))
+
+
+def whole_table_pointer(whole: TableSpec, part: TableSpec, sweep: str) -> str:
+    """The footnote line of a sliced table: what it shows, and how to get the whole table."""
+    shown = " and ".join(p.name for p in part.parts if p.sweep == sweep)
+    return (f"Only Table {whole.name.removeprefix('table')}'s {shown} part and its baseline (+sweep={sweep}); "
+            f"without +sweep= the same command writes the whole table ({whole.name}.md, .tex, .csv).")
 
 
 def _intervals(spec: TableSpec, table: pd.DataFrame, frame: pd.DataFrame, opts: Options):

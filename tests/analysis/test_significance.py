@@ -81,7 +81,7 @@ def test_same_detector_not_significant_better_one_is(table2):
 
 def test_rendered_marks_caption_and_footnote(table2):
     _, out = table2
-    tex, md, csv = ((out / f"table2.{e}").read_text() for e in ("tex", "md", "csv"))
+    tex, md, csv = ((out / f"table2_scales.{e}").read_text() for e in ("tex", "md", "csv"))
     assert r"$^\dagger$" in tex and r"\textcolor{gray}" in tex and "B = 200" in tex and "150 val images" in tex
     assert "PIPELINE CHECK" in tex and "synthetic dataset, smoke schedule" in tex
     assert "the paper's own results (COCO minival, 1x schedule)" in tex
@@ -98,16 +98,16 @@ def test_verdict_seeds_and_source_in_every_format(table2):
     rows = table.set_index("name")
     assert rows.loc["5S", "verdict"] == "better" and rows.loc["3S", "verdict"] in ("unresolved", "below floor")
     assert rows.loc["5S", "delta_AP_source"] == "seeds (pooled, df=1)" and rows.loc["3S", "n"] == 2
-    md = (out / "table2.md").read_text()
+    md = (out / "table2_scales.md").read_text()
     line_5s = next(ln for ln in md.splitlines() if ln.startswith("| 5S |"))
     assert "| 1 | better" in line_5s and "†" in line_5s
     line_3s = next(ln for ln in md.splitlines() if ln.startswith("| 3S |"))
     assert "| 2 | " in line_3s and "†" not in line_3s
     assert "Training noise: σ_seed" in md and "from seeds (pooled, df=1)" in md
     assert "99% (95% over up to max_seeds=5 looks" in md
-    tex = (out / "table2.tex").read_text()
+    tex = (out / "table2_scales.tex").read_text()
     assert "Verdict" in tex and "from seeds (pooled, df=1)" in tex and tex.isascii()
-    header, *lines = (out / "table2.csv").read_text().splitlines()
+    header, *lines = (out / "table2_scales.csv").read_text().splitlines()
     assert {"verdict", "best", "delta_AP_source"} <= set(header.split(","))
     assert any(",better," in ln and "seeds (pooled" in ln for ln in lines)
 
@@ -163,7 +163,7 @@ def _one_seed_table(root, tmp_path, *extra):
 
     opts = parse_args([f"results_dir={root / 'results'}", f"out_dir={tmp_path}", "plots=false", f"bootstrap={B}",
                        "+sweep=scales", *extra])
-    return run(opts)["table2"].set_index("name"), (tmp_path / "table2.md").read_text()
+    return run(opts)["table2"].set_index("name"), (tmp_path / "table2_scales.md").read_text()
 
 
 def test_unknown_seed_noise_gives_no_claim_and_says_why(one_seed, tmp_path):
@@ -192,9 +192,9 @@ def test_compiles_with_pdflatex(table2, tmp_path):
     if not have_pdflatex():
         pytest.skip("pdflatex not installed -- run scripts/install_tex.sh (CI installs it)")
     _, out = table2
-    for name in ("table2.tex", "table2_standalone.tex"):
+    for name in ("table2_scales.tex", "table2_scales_standalone.tex"):
         shutil.copy(out / name, tmp_path / name)
-    assert compile_pdf(tmp_path / "table2_standalone.tex").read_bytes().startswith(b"%PDF")
+    assert compile_pdf(tmp_path / "table2_scales_standalone.tex").read_bytes().startswith(b"%PDF")
 
 
 def test_missing_ground_truth_means_no_ci_not_a_crash(store, tmp_path):
@@ -211,7 +211,7 @@ def test_missing_ground_truth_means_no_ci_not_a_crash(store, tmp_path):
     finally:
         moved.rename(gt_path)
     assert table["delta_AP_lo"].isna().all() and table["AP"].notna().any()
-    assert "is missing" in (tmp_path / "table2.md").read_text()
+    assert "is missing" in (tmp_path / "table2_scales.md").read_text()
 
 
 def test_ci_narrows_as_the_val_set_grows():

@@ -27,5 +27,5 @@ def test_real_run_writes_detections_that_reproduce_its_ap(trained_pair, tmp_path
                             "bootstrap=50", "+sweep=scales"]))["table2"]
     base = table[table["baseline"]].iloc[0]
     assert base["state"] == "finished" and base["AP_lo"] <= base["AP_hi"]
-    md = (tmp_path / "tables" / "table2.md").read_text()
+    md = (tmp_path / "tables" / "table2_scales.md").read_text()
     assert "PIPELINE CHECK" in md and "synthetic dataset, smoke schedule" in md
