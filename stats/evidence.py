@@ -85,5 +85,10 @@ def runs_by_row(finished: Iterable[Mapping], metric: str = "bbox") -> dict[str, 
     for r in finished:
         det = r.get("detections")
         out.setdefault(r["match"], []).append(
-            Run(tuple(float(r[f"{metric}_{c}"]) for c in COLUMNS), det if isinstance(det, str) else None))
+            Run(tuple(_number(r.get(f"{metric}_{c}")) for c in COLUMNS), det if isinstance(det, str) else None))
     return out
+
+
+def _number(value) -> float:
+    """A metric as a float; NaN where the record has none (COCOeval's -1, e.g. no small objects)."""
+    return float("nan") if value is None else float(value)
