@@ -18,7 +18,7 @@ from typing import Sequence
 from description.domain import check_domains
 from description.run_spec import RunSpec
 from launchers.slurm_conf import slurm_conf
-from results.record import ENDED, IN_FLIGHT, new_record
+from results.record import ENDED, FAILED, IN_FLIGHT, new_record, now
 from results.store import CorruptRecord, ResultStore
 
 log = logging.getLogger(__name__)
@@ -27,6 +27,7 @@ OVER = {"FAILED", "NODE_FAIL", "CANCELLED", "TIMEOUT", "OUT_OF_MEMORY", "BOOT_FA
 ACTIVE = {"PENDING", "RUNNING", "REQUEUED", "RESIZING", "SUSPENDED", "CONFIGURING", "COMPLETING"}
 SIGNAL_DELAY_S = 120  # SIGUSR2 this long before the time limit: time to requeue cleanly
 CHECKOUT = Path(__file__).resolve().parents[1]  # the stages run from here (only msfm is installed)
+SUBMISSIONS = "submissions.log"  # in a sweep's submitit folder: every variant's whole command
 
 
 def validate_launcher(conf) -> None:
@@ -130,10 +131,24 @@ def log_tail(record: dict, lines: int = 20) -> str:
     return "\n".join(tails)
 
 
+def cancelled(job_id: str) -> str:
+    """The error of a variant whose job was cancelled (``scancel``)."""
+    return f"SLURM job {job_id} was CANCELLED (scancel)"
+
+
 def reconcile(store: ResultStore, record: dict, state: str | None) -> dict:
     """A record still pending/running whose job SLURM reports over (killed, node failure, ...)
-    becomes ``failed`` with the job id and the tail of its log."""
-    if record.get("status") in IN_FLIGHT and state in OVER:
+    becomes ``failed`` with the job id and the tail of its log. A cancelled job says so, also
+    where a DDP rank outlived the others and recorded its own error (``Connection lost``): that
+    error is kept as ``error_detail``."""
+    job = record.get("slurm_job_id")
+    if state == "CANCELLED" and record.get("status") in (*IN_FLIGHT, FAILED) \
+            and record.get("error") != cancelled(job):
+        detail = record.get("error") if record.get("status") == FAILED else None
+        record.update(status=FAILED, error=cancelled(job), error_detail=detail,
+                      log_tail=record.get("log_tail") or log_tail(record))
+        store.write(record)
+    elif record.get("status") in IN_FLIGHT and state in OVER:
         record.update(status="failed", log_tail=log_tail(record),
                       error=f"SLURM job {record['slurm_job_id']} ended {state} without a result")
         store.write(record)
@@ -170,9 +185,12 @@ def _entries(specs: Sequence[RunSpec]) -> list[tuple[ResultStore, str]]:
     return [(ResultStore(spec.results_dir), spec.key) for spec in specs]
 
 
-def submit(specs: Sequence[RunSpec], conf, folder: str | Path, job_name: str = "msfm") -> list:
+def submit(specs: Sequence[RunSpec], conf, folder: str | Path, job_name: str = "msfm",
+           labels: Sequence[str] = ()) -> list:
     """Queue every variant that is not finished, queued or running; returns one entry per spec:
-    the new job id, or the reason it was skipped."""
+    the new job id, or the reason it was skipped. Each variant's outcome, label and whole
+    command go to ``<folder>/submissions.log`` (``labels``: the caller's names for the specs,
+    as its console shows them; each spec's own label by default)."""
     validate_launcher(conf)
     todo, outcome = [], []
     for spec, (record, state) in zip(specs, current(_entries(specs))):
@@ -195,9 +213,21 @@ def submit(specs: Sequence[RunSpec], conf, folder: str | Path, job_name: str = "
             _write_pending(spec, job.job_id, conf, folder)
         ids = iter(job.job_id for job in jobs)
         outcome = [o if o is not None else next(ids) for o in outcome]
-    for spec, o in zip(specs, outcome):
-        log.info(f"{spec.key} {' '.join(spec.overrides)}: {o}")
+    _log_submissions(Path(folder), specs, list(labels) or [spec.label for spec in specs], outcome)
     return outcome
+
+
+def _log_submissions(folder: Path, specs: Sequence[RunSpec], labels: Sequence[str],
+                     outcome: Sequence[str]) -> None:
+    """Append one line per variant: time, job id or why skipped, key, label and the command
+    that runs it alone (the console shows label and job only)."""
+    import shlex
+
+    folder.mkdir(parents=True, exist_ok=True)
+    with open(folder / SUBMISSIONS, "a") as f:
+        for spec, name, o in zip(specs, labels, outcome):
+            command = shlex.join(["python", "-m", "sweeps.run", *spec.overrides])
+            f.write(f"{now()}\t{o}\t{spec.key}\t{name}\t{command}\n")
 
 
 def _for_cluster(spec: RunSpec, conf) -> RunSpec:

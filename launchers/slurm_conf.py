@@ -13,6 +13,8 @@ from typing import Dict, List, Optional
 from description.domain import NO_SPACE, Domain, value
 
 SLURM_WORD = Domain(str, pattern=NO_SPACE, optional=True)  # a partition, account, ... or null
+# the Hydra launcher that submits them (``hydra/launcher=msfm_slurm``, chosen by launcher=slurm)
+PLUGIN = "hydra_plugins.msfm_slurm_launcher.slurm_launcher.SlurmLauncher"
 
 
 @dataclass

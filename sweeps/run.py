@@ -1,21 +1,24 @@
 """``python -m sweeps.run [overrides]``: train + evaluate one variant;
-``python -m sweeps.run +sweep=<name>``: every variant of a paper table (a Hydra multirun).
+``python -m sweeps.run +sweep=<name>``: every variant of a paper table (a Hydra multirun);
+``launcher=slurm``: queue them as SLURM jobs, one variant too (always a multirun, through the
+``msfm_slurm`` Hydra launcher, so its settings are read from one node).
 
 Thin on purpose: compose -> validate -> launch -> record. Returns the variant's bbox AP.
 """
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 from typing import Optional, Sequence
 
 import hydra
 from hydra.core.hydra_config import HydraConfig
+from hydra.types import RunMode
 from omegaconf import DictConfig
 
 from sweeps import schema  # noqa: F401  (registers the typed schema)
 from sweeps.gate import Gate
 from sweeps.naming import label, row_labels
+from sweeps.setting_homes import check_setting_homes
 from sweeps.variants import objective, one_line
 
 
@@ -38,10 +41,14 @@ class SweepApp:
             return  # --cfg, --help, ...: Hydra's own business
         try:
             specs = self.gate.check(overrides)
+            cfgs = [self.gate.passed(spec.overrides)[0] for spec in specs]
+            multirun = any(a in ("-m", "--multirun") for a in argv) or \
+                bool(cfgs) and cfgs[0].hydra.mode == RunMode.MULTIRUN
+            check_setting_homes(overrides, cfgs, multirun)
         except ValueError as e:
             print(f"error: {one_line(e)}", file=sys.stderr)
             sys.exit(2)
-        sweeper = self.gate.passed(specs[0].overrides)[0].hydra.sweeper._target_ if specs else ""
+        sweeper = cfgs[0].hydra.sweeper._target_ if specs else ""
         if sweeper.endswith(("RowsSweeper", "BasicSweeper")):
             labels = row_labels([spec.names for spec in specs], [spec.variant.seed for spec in specs])
             self.planned += [(spec.key, name) for spec, name in zip(specs, labels)]
@@ -51,16 +58,13 @@ class SweepApp:
     def main(self, cfg: DictConfig) -> Optional[float]:
         """Run one composed variant with the configured launcher; raise if it failed."""
         from launchers.local import run_local
-        from launchers.slurm import submit
 
+        if cfg.launcher.name == "slurm":  # precheck() refuses it: never train here by mistake
+            raise RuntimeError("launcher=slurm submits through hydra/launcher=msfm_slurm "
+                               "(a multirun), not through the task function")
         # precheck() passed this grid point through the gate; a search's sampled points are
         # validated here (an invalid one raises and the sweeper records the trial as failed)
-        job = HydraConfig.get().overrides.task
-        spec = self.gate.spec(cfg, job)
-        if cfg.launcher.name == "slurm":  # a single variant; sweeps go through msfm_slurm
-            [job] = submit([spec], cfg.launcher, Path(HydraConfig.get().runtime.output_dir) / "submitit")
-            print(f"{spec.key}: {job}")
-            return None
+        spec = self.gate.spec(cfg, HydraConfig.get().overrides.task)
         record = run_local(spec, self.console(cfg), self.label(spec))
         if record.get("status") == "failed":
             raise RuntimeError(f"variant {spec.key} failed: {record['error']}")

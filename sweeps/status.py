@@ -20,8 +20,8 @@ STYLE = {"finished": "green", "running": "yellow", "failed": "red", "pending": "
 
 def status_rows(overrides: Sequence[str], composed: list | None = None) -> list[dict]:
     """One row per grid point: overrides, key, label (the variant named by its values), state,
-    AP, params, error, SLURM job. ``composed``: the grid's ``compose_jobs(overrides,
-    rounds=False)`` when the caller already has it."""
+    AP, params, error (and its detail), SLURM job. ``composed``: the grid's
+    ``compose_jobs(overrides, rounds=False)`` when the caller already has it."""
     from launchers.slurm import current
     from results.record import PENDING, ap_of
     from results.store import ResultStore
@@ -38,6 +38,7 @@ def status_rows(overrides: Sequence[str], composed: list | None = None) -> list[
             overrides=[o for o in job if o not in sweep_args], key=key, label=name,
             status=record.get("status", PENDING), ap=ap_of(record),
             params=record.get("params"), error=record.get("error"),
+            error_detail=record.get("error_detail"),  # a cancelled job's: its surviving rank's error
             slurm_job_id=record.get("slurm_job_id"), slurm_state=state,
         ))
     return rows
@@ -55,7 +56,7 @@ def print_status(rows: list[dict], title: str) -> None:
         ap = f"{100 * r['ap']:.1f}" if r["ap"] is not None else "—"
         params = f"{r['params'] / 1e6:.2f}" if r["params"] else "—"
         job = f"{r['slurm_job_id']} {r['slurm_state'] or ''}" if r["slurm_job_id"] else ""
-        note = r["error"] or job
+        note = "; ".join(filter(None, [r["error"], r.get("error_detail")])) or job
         state = f"[{STYLE.get(r['status'], 'red')}]{r['status']}[/]"
         name = r.get("label") or " ".join(r["overrides"]) or "(defaults)"
         table.add_row(r["key"], name, state, ap, params, note)

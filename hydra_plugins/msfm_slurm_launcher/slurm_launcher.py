@@ -1,9 +1,11 @@
 """The ``msfm_slurm`` launcher: compose each job, submit all as one array, return at once.
 
 Unlike hydra-submitit-launcher, it does not wait for the jobs (a long sweep must not need a
-live login shell) and it submits our ``VariantTask``, which resumes inside the job.
+live login shell) and it submits our ``VariantTask``, which resumes inside the job. Every SLURM
+submission comes through here, a single variant too: ``launcher=slurm`` makes it a multirun.
+The console names each variant by its label, with its job id; ``submissions.log`` in the
+sweep's submitit folder keeps each one's whole command.
 """
-import logging
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
@@ -12,16 +14,14 @@ from hydra.core.config_store import ConfigStore
 from hydra.core.utils import JobReturn, JobStatus
 from hydra.plugins.launcher import Launcher
 
-from launchers.slurm_conf import SlurmConf, slurm_conf
-
-log = logging.getLogger(__name__)
+from launchers.slurm_conf import PLUGIN, SlurmConf, slurm_conf
 
 
 @dataclass
 class SlurmLauncherConf(SlurmConf):
     """The launcher's own node (``hydra.launcher``): its job settings and its class."""
 
-    _target_: str = "hydra_plugins.msfm_slurm_launcher.slurm_launcher.SlurmLauncher"
+    _target_: str = PLUGIN
 
 
 ConfigStore.instance().store(group="hydra/launcher", name="msfm_slurm", node=SlurmLauncherConf)
@@ -43,15 +43,18 @@ class SlurmLauncher(Launcher):
         self.gate = gate_of(task_function)  # grid points through it already are trusted as they are
 
     def launch(self, job_overrides: Sequence[Sequence[str]], initial_job_idx: int):
-        from launchers.slurm import submit
+        from launchers.slurm import SUBMISSIONS, submit
+        from sweeps.naming import row_labels
 
         self.gate.validate_jobs(self.hydra_context.config_loader, self.config, job_overrides)
         cfgs, specs = zip(*(self.gate.passed(o) for o in job_overrides)) if job_overrides else ((), ())
         folder = Path(self.config.hydra.sweep.dir) / "submitit"
-        outcome = submit(specs, self.settings, folder,
+        labels = row_labels([s.names for s in specs], [s.variant.seed for s in specs])
+        outcome = submit(specs, self.settings, folder, labels=labels,
                          job_name=f"msfm-{self.config.get('sweep') or 'adhoc'}")
-        log.info(f"{len(outcome)} variants handled; logs in {folder}; "
-                 "follow with: python -m sweeps.status <same overrides>")
+        print(submitted_lines(labels, outcome))
+        print(f"logs and each variant's command: {folder / SUBMISSIONS}\n"
+              "follow with: python -m sweeps.status <same overrides>")
         if not self.settings.wait:
             return [self._job_return(o, cfg, folder, out) for o, cfg, out in zip(job_overrides, cfgs, outcome)]
         from launchers.slurm import wait_for_records
@@ -70,3 +73,14 @@ class SlurmLauncher(Launcher):
         return JobReturn(overrides=list(overrides), cfg=cfg, hydra_cfg=self.config,
                          working_dir=str(folder), task_name="sweeps.run", status=status,
                          _return_value=value)
+
+
+def submitted_lines(labels: Sequence[str], outcome: Sequence[str]) -> str:
+    """Each variant by its label (as ``sweeps.status`` names it) with its new SLURM job id or
+    why it was skipped, under one count line."""
+    new = [str(o).replace("_", "").isdigit() for o in outcome]  # a job id, not a reason
+    width = max(map(len, labels), default=0)
+    lines = [f"SLURM: {sum(new)} of {len(outcome)} variants queued"]
+    for name, o, is_new in zip(labels, outcome, new):
+        lines.append(f"  {name:<{width}}  {f'queued as job {o}' if is_new else o}")
+    return "\n".join(lines)

@@ -10,7 +10,9 @@ import pytest
 from tests.helpers import CPU_DDP, PAPER, ROOT, TINY, records, sweeps_run
 
 pytestmark = [pytest.mark.slurm, pytest.mark.usefixtures("slurm_cluster")]
-# two CPU processes per variant: real multi-process DDP over gloo
+# two CPU processes per variant: real multi-process DDP over gloo (CPU_DDP), or one
+ONE_PROCESS = ["launcher=slurm", "launcher.tasks_per_node=1", "launcher.gpus_per_node=0",
+               "launcher.cpus_per_task=1", "launcher.timeout_min=30"]
 
 
 def _visible_gpus():
@@ -65,6 +67,8 @@ def test_two_variant_sweep_runs_as_ddp_jobs_and_is_not_resubmitted(tmp_path):
     proc = sweeps_run(tmp_path, *args)
     assert proc.returncode == 0, proc.stderr[-3000:]  # returns once queued
     assert {r["status"] for r in records(tmp_path)} <= {"pending", "running"}
+    for name in ("baseline", "default"):  # each variant by its label, as sweeps.status names it
+        assert re.search(rf"^  {name} +queued as job \d+_\d+$", proc.stdout, re.M), proc.stdout
     done = wait_for(lambda: (rs := records(tmp_path)) and
                     all(r["status"] in ("finished", "failed") for r in rs) and rs)
     assert [r["status"] for r in done] == ["finished", "finished"], [r.get("error") for r in done]
@@ -75,7 +79,7 @@ def test_two_variant_sweep_runs_as_ddp_jobs_and_is_not_resubmitted(tmp_path):
     jobs_before = sacct_count(tmp_path, start)
     assert jobs_before == 2  # its two array tasks: the count sees this sweep's jobs
     again = sweeps_run(tmp_path, *args)
-    assert again.returncode == 0 and "finished" in again.stderr + again.stdout
+    assert again.returncode == 0 and re.search(r"^  baseline +finished$", again.stdout, re.M)
     assert sacct_count(tmp_path, start) == jobs_before  # nothing submitted twice
     status = subprocess.run([sys.executable, "-m", "sweeps.status", f"output_root={tmp_path}",
                              *TINY, *CPU_DDP, "msfm.enabled=false,true"],
@@ -120,6 +124,60 @@ def test_bad_launcher_input_fails_before_submission(tmp_path, args, field):
     lines = [line for line in proc.stderr.splitlines() if line.strip()]
     assert len(lines) == 1 and field in lines[0], proc.stderr
     assert sacct_count(tmp_path, start) == before and records(tmp_path) == []
+
+
+@pytest.mark.parametrize("args, field, home", [
+    (["hydra.launcher.nodes=0"], "hydra.launcher.nodes", "launcher.nodes="),  # one variant, no -m
+    (["-m", "launcher.timeout_min=10,20"], "launcher.timeout_min", "separate sweeps"),
+])
+def test_a_setting_typed_where_nothing_reads_it_fails_before_submission(tmp_path, args, field,
+                                                                         home):
+    """The single-variant path submits through the same launcher as a sweep: a job setting
+    typed on the launcher's own node, or per variant, is refused, not ignored."""
+    start = now()
+    proc = sweeps_run(tmp_path, *ONE_PROCESS, *args, timeout=300)
+    assert proc.returncode != 0
+    lines = [line for line in proc.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and field in lines[0] and home in lines[0], proc.stderr
+    assert sacct_count(tmp_path, start) == 0 and records(tmp_path) == []
+
+
+@pytest.mark.slow
+def test_a_scancelled_job_says_so(tmp_path):
+    """One variant (no -m): the console names it by its label with its job id, the sweep's
+    submissions.log keeps its whole command; scancel it while it trains, and its record and
+    sweeps.status say that SLURM cancelled it."""
+    from launchers.slurm import job_states
+
+    # one process, still training when cancelled (submitit ignores SIGTERM: SIGKILL follows
+    # after the cluster's KillWait of 10 s)
+    args = [*ONE_PROCESS, "schedule.epochs=50", "schedule.milestones=[50]",
+            "schedule.val_interval=50", "wandb.enabled=false"]
+    proc = sweeps_run(tmp_path, *args)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    [record] = records(tmp_path)
+    job = record["slurm_job_id"]
+    assert re.search(rf"^  {re.escape(record_label(tmp_path, args))} +queued as job {job}$",
+                     proc.stdout, re.M), proc.stdout
+    assert "schedule.epochs=50" not in proc.stdout  # the command is in the log, not on the console
+    [log] = tmp_path.glob("sweeps/adhoc/*/submitit/submissions.log")
+    assert f"\t{job}\t{record['key']}\t" in log.read_text() and "schedule.epochs=50" in log.read_text()
+    wait_for(lambda: records(tmp_path)[0]["status"] == "running", timeout=600)
+    subprocess.run(["scancel", job], check=True)
+    wait_for(lambda: job_states([job]).get(job) == "CANCELLED", timeout=120)
+    status = subprocess.run([sys.executable, "-m", "sweeps.status", f"output_root={tmp_path}",
+                             *TINY, *args], cwd=ROOT, capture_output=True, text=True)
+    assert status.returncode == 0 and "was CANCELLED (scancel)" in status.stdout, status.stdout
+    [record] = records(tmp_path)
+    assert record["status"] == "failed" and record["error"] == f"SLURM job {job} was CANCELLED (scancel)"
+
+
+def record_label(tmp_path, args) -> str:
+    """The label sweeps.status gives the one variant of ``args``."""
+    from sweeps.status import status_rows
+
+    [row] = status_rows([f"output_root={tmp_path}", *TINY, *args])
+    return row["label"]
 
 
 @pytest.mark.slow
