@@ -15,19 +15,16 @@ log = logging.getLogger("analysis")
 
 def search_frame(results_dir: Path | str) -> pd.DataFrame:
     """One row per finished search variant: its knobs, AP (x100), #Param (M), on-front flag."""
-    import json
+    from results.record import FINISHED
+    from results.store import ResultStore
 
     rows = []
-    for path in sorted(Path(results_dir).glob("*.json")):
-        try:
-            rec = json.loads(path.read_bytes())
-        except (OSError, ValueError):
-            continue  # load_records has already warned about it
-        if not isinstance(rec, dict) or rec.get("sweep") != "search" or rec.get("status") != "finished":
+    for rec in ResultStore(results_dir).records()[0]:  # load_records has warned about the bad ones
+        if rec.get("sweep") != "search" or rec.status != FINISHED:
             continue
         knobs = {k: rec["variant"].get(k) for k in KNOBS}
         rows.append(dict(knobs, label=" ".join(str(v) for v in knobs.values()),
-                         AP=100 * rec["metrics"]["bbox_mAP"], params_M=rec["params"] / 1e6))
+                         AP=100 * rec.ap, params_M=rec["params"] / 1e6))
     frame = pd.DataFrame(rows, columns=[*KNOBS, "label", "AP", "params_M"])
     front = set(pareto_front(frame["params_M"].tolist(), frame["AP"].tolist()))
     frame["pareto"] = [i in front for i in range(len(frame))]

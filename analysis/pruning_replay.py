@@ -41,7 +41,7 @@ def study_curves(results_dir: Path | str) -> dict[str, list[dict]]:
             continue
         studies.setdefault(trial.get("study", "?"), []).append(
             dict(number=trial["number"], val_curve=[tuple(p) for p in rec["val_curve"]],
-                 ap=rec["metrics"]["bbox_mAP"], reported_at=rec.get("val_reported_at")))
+                 ap=rec.ap, reported_at=rec.get("val_reported_at")))
     return {name: sorted(ts, key=lambda t: t["number"]) for name, ts in studies.items()}
 
 
