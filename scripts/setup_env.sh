@@ -20,6 +20,7 @@ PIP=("$VENV/bin/pip" install --disable-pip-version-check --find-links "$WHEELS")
 # shellcheck disable=SC2086  # MSFM_TORCH may carry pip options (--index-url ... for CUDA)
 "${PIP[@]}" $TORCH
 # mmcv 2.1.0's setup.py needs pkg_resources (setuptools<70); torch only warns about it.
+# The install of the project below then brings setuptools to pyproject.toml's pin.
 "${PIP[@]}" "setuptools<70" "wheel<0.45"  # later wheels leave bdist_wheel to setuptools>=70.1
 
 if ! ls "$WHEELS"/mmcv-2.1.0-*.whl >/dev/null 2>&1; then
@@ -41,4 +42,13 @@ assert keep.tolist() == [0, 2], keep
 out = RoIAlign((2, 2), 1.0, 0)(torch.rand(1, 1, 8, 8), torch.tensor([[0, 0, 0, 4, 4.0]]))
 assert out.shape == (1, 1, 2, 2)
 print(">> mmcv ops OK (nms, RoIAlign on CPU)")
+
+import warnings
+
+from mmengine.utils import get_installed_path
+
+with warnings.catch_warnings():  # setuptools 80 warns that pkg_resources is deprecated
+    warnings.simplefilter("ignore")
+    get_installed_path("mmdet")  # how mmengine resolves `mmdet::` configs: needs pkg_resources
+print(">> mmdet:: configs resolve (pkg_resources present)")
 PY
