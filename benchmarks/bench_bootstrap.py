@@ -46,7 +46,7 @@ def main(images: int = IMAGES, resamples: int = RESAMPLES) -> dict:
     from stats.detections import ground_truth, load_detections, write_artifact
     from stats.matching import match
     from stats.replicates import match_artifact, replicates
-    from stats.resampling import percentile_ci, two_sided_p
+    from benchmarks.resampling import percentile_ci, two_sided_p
     from stats.synthetic_detections import make_detections_fast, make_ground_truth
 
     with tempfile.TemporaryDirectory() as tmp:

@@ -27,10 +27,10 @@ VARIANTS = {"baseline": ["msfm.enabled=false"], "msfm": []}
 
 def _ap(overrides: list[str]) -> float:
     """bbox AP (points) of one run through the real gate and training task."""
-    from sweeps.gate import gate
+    from sweeps.gate import Gate
     from training.train import train_and_evaluate
 
-    (spec,) = gate(overrides)
+    (spec,) = Gate().check(overrides)
     return 100 * train_and_evaluate(spec)["metrics"]["bbox_mAP"]
 
 

@@ -86,7 +86,7 @@ def paired_delta(unpruned: str, pruned: str, resamples: int = 1000) -> dict:
     """Best AP of the pruned search minus the unpruned one's, with its 95% CI from a paired
     bootstrap over the val images (the same synthetic val set in both roots)."""
     from stats.replicates import replicates
-    from stats.resampling import percentile_ci
+    from benchmarks.resampling import percentile_ci
 
     (ids_a, sha_a, ap_a), (ids_b, sha_b, ap_b) = replicates([unpruned, pruned], "bbox", resamples, 0)
     if sha_a != sha_b or list(ids_a) != list(ids_b):

@@ -13,7 +13,6 @@ The engine, from stored detections to resampled COCO AP:
   resamples), read from its store ``<key>.reps.npz`` (``stats.replicates_file``, written by the
   run's job) or computed once and stored there; ``stats.evidence``: a table's or a sweep's
   evidence from its rows' runs, the one builder the tables and the rounds share.
-- ``stats.resampling``: arithmetic on replicates (paired Deltas, percentile CIs, p-values).
 
 What the numbers mean:
 - ``stats.intervals``: a Delta AP's interval that covers both the val images (paired bootstrap

@@ -26,7 +26,6 @@ ALPHA = 0.05  # chance of any false claim about one comparison, over all its loo
 DEFAULT_MAX_SEEDS = 5
 BETTER, WORSE, EQUIVALENT, UNRESOLVED, FLOOR, NO_CLAIM = (
     "better", "worse", "within ±resolve", "unresolved", "below floor", "no claim")
-DECIDED = (BETTER, WORSE, EQUIVALENT)
 
 
 def look_level(max_seeds: int = DEFAULT_MAX_SEEDS, alpha: float = ALPHA) -> float:

@@ -56,11 +56,6 @@ class Gate:
         return self._passed.get(tuple(job))
 
 
-def gate(overrides: Sequence[str]) -> list[RunSpec]:
-    """Every grid point of a command line through a fresh gate (see :meth:`Gate.check`)."""
-    return Gate().check(overrides)
-
-
 def gate_of(task_function) -> Gate:
     """The gate an app passed along with its task function (a method of an object that has a
     ``gate``, as ``sweeps.run`` does), or a fresh one for a plain task function."""

@@ -23,13 +23,6 @@ def gpu_hours(gflops: float, variant: Variant, effective_tflops: float) -> float
     return 3 * 2 * gflops * 1e9 * images / (effective_tflops * 1e12) / 3600
 
 
-def plan(overrides: Sequence[str]) -> tuple[list[dict], object]:
-    """One row per run to launch (overrides, names, key, params, gflops, gpu_hours), and the
-    ``plan`` config node (see :func:`planned`)."""
-    rows, plan_cfg, _ = planned(overrides)
-    return rows, plan_cfg
-
-
 def planned(overrides: Sequence[str]) -> tuple[list[dict], object, object]:
     """One row per run to launch (overrides, names, key, params, gflops, gpu_hours), the
     ``plan`` config node, and with ``resolve=`` this round (``sweeps.replicate.RoundPlan``,

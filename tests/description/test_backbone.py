@@ -107,10 +107,10 @@ def test_plan_and_run_refuse_resnet18_before_anything_starts(module, tmp_path):
 
 
 def test_resnet18_baseline_needs_no_plugins_and_passes(tmp_path):
-    from sweeps.gate import gate
+    from sweeps.gate import Gate
 
-    [spec] = gate([f"output_root={tmp_path}", f"detector.mmdet_config={R18}",
-                   "msfm.enabled=false"])
+    [spec] = Gate().check([f"output_root={tmp_path}", f"detector.mmdet_config={R18}",
+                           "msfm.enabled=false"])
     assert not spec.variant.msfm.enabled
 
 
@@ -124,22 +124,22 @@ def test_resnet18_baseline_needs_no_plugins_and_passes(tmp_path):
     (RES2NET, ["position=after_conv2"], "cannot hold MSFM at position after_conv2"),
 ])
 def test_the_gate_validates_against_the_detectors_own_widths(config, args, error, tmp_path):
-    from sweeps.gate import gate
+    from sweeps.gate import Gate
 
     args = [f"output_root={tmp_path}", f"detector.mmdet_config={config}", *args]
     if error is None:
-        assert len(gate(args)) == 1
+        assert len(Gate().check(args)) == 1
     else:
         with pytest.raises(ValueError, match=error) as e:
-            gate(args)
+            Gate().check(args)
         assert "\n" not in str(e.value)
 
 
 def test_plan_counts_resnext_params_with_msfm_after_conv1(tmp_path):
     """The gate's widths and the built model agree: ResNeXt + MSFM after conv1 plans exactly."""
-    from sweeps.plan import plan
+    from sweeps.plan import planned
 
-    rows, _ = plan([f"output_root={tmp_path}", "dataset=coco", f"detector.mmdet_config={X101}",
-                    "position=after_conv1", "norm_group=gn8", "msfm.enabled=false,true"])
+    rows, _, _ = planned([f"output_root={tmp_path}", "dataset=coco", f"detector.mmdet_config={X101}",
+                          "position=after_conv1", "norm_group=gn8", "msfm.enabled=false,true"])
     base, msfm = (r["params"] for r in rows)
     assert 59e6 < base < 62e6 and msfm > base  # mmdet: Faster R-CNN X101-32x4d ~60.2M

@@ -29,9 +29,9 @@ TRAINED = ("ResNeSt", "RegNet")
 
 
 def _gate(config, overrides, tmp_path):
-    from sweeps.gate import gate
+    from sweeps.gate import Gate
 
-    [spec] = gate([f"output_root={tmp_path}", f"detector.mmdet_config={config}", *overrides])
+    [spec] = Gate().check([f"output_root={tmp_path}", f"detector.mmdet_config={config}", *overrides])
     return spec
 
 
@@ -61,10 +61,10 @@ def test_each_family_plans_exactly_as_its_whole_model_counts(family, tmp_path):
 def test_resnest_plans_on_coco_from_the_command_line_users_ran(tmp_path):
     """Issue 18: "Expected more than 1 value per channel when training" (ResNeSt's split
     attention normalises 1x1 pooled features; FLOPs are now counted in eval mode)."""
-    from sweeps.plan import plan
+    from sweeps.plan import planned
 
-    rows, _ = plan([f"output_root={tmp_path}", "dataset=coco", "msfm.enabled=false,true",
-                    f"detector.mmdet_config={FAMILIES['ResNeSt'][0]}"])
+    rows, _, _ = planned([f"output_root={tmp_path}", "dataset=coco", "msfm.enabled=false,true",
+                          f"detector.mmdet_config={FAMILIES['ResNeSt'][0]}"])
     base, msfm = (r["params"] for r in rows)
     assert 44e6 < base < 46e6 and msfm > base
 

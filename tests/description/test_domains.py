@@ -5,7 +5,7 @@ import math
 import pytest
 
 from description.domain import Domain, domains
-from sweeps.gate import gate
+from sweeps.gate import Gate
 from sweeps.schema import Config
 
 FIELDS = list(domains(Config))
@@ -42,7 +42,7 @@ def test_every_field_declares_a_domain_with_a_value_outside_it():
 @pytest.mark.parametrize("name, bad", CASES)
 def test_the_gate_refuses_a_value_outside_each_fields_domain(tmp_path, name, bad):
     with pytest.raises(ValueError) as e:
-        gate([f"output_root={tmp_path}", f"{name}={override(bad)}"])
+        Gate().check([f"output_root={tmp_path}", f"{name}={override(bad)}"])
     message = str(e.value)
     assert message.startswith(f"{name}:") and "allowed" in message and "\n" not in message, message
     assert not (tmp_path / "results").exists() or not any((tmp_path / "results").iterdir())

@@ -15,8 +15,8 @@ def test_spec_and_gate_import_nothing_heavy():
 
 
 def test_gate_validates_a_preset_without_training_imports(tmp_path):
-    code = ("import sys; from sweeps.gate import gate; "
-            f"specs = gate(['+sweep=scales', 'output_root={tmp_path}']); "
+    code = ("import sys; from sweeps.gate import Gate; "
+            f"specs = Gate().check(['+sweep=scales', 'output_root={tmp_path}']); "
             f"print(len(specs), sorted({{m.split('.')[0] for m in sys.modules}} & set({HEAVY!r})))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "6 []", out.stdout

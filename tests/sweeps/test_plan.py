@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from sweeps.plan import plan
+from sweeps.plan import planned
 
 PAPER = {"baseline": 41.5, "default": 42.9, "best": 43.9}  # M, Faster R-CNN R50-FPN on COCO
 BEST = ["position=after_conv2+3", "scales=5SL", "conv_num=cgn2", "norm_group=gn8_4_32"]
@@ -15,13 +15,13 @@ BEST = ["position=after_conv2+3", "scales=5SL", "conv_num=cgn2", "norm_group=gn8
 @pytest.mark.parametrize("name, overrides", [
     ("baseline", ["msfm.enabled=false"]), ("default", []), ("best", BEST)])
 def test_params_match_the_paper(name, overrides, tmp_path):
-    rows, _ = plan(["dataset=coco", f"output_root={tmp_path}", *overrides])
+    rows, _, _ = planned(["dataset=coco", f"output_root={tmp_path}", *overrides])
     assert len(rows) == 1
     assert abs(rows[0]["params"] / 1e6 - PAPER[name]) <= 0.1, rows[0]["params"]
 
 
 def test_msfm_adds_flops_and_baseline_is_near_mmdet(tmp_path):
-    rows, _ = plan(["dataset=coco", f"output_root={tmp_path}", "msfm.enabled=false,true"])
+    rows, _, _ = planned(["dataset=coco", f"output_root={tmp_path}", "msfm.enabled=false,true"])
     base, msfm = (r["gflops"] for r in rows)
     assert 150 < base < 230  # mmdet: ~207 GFLOPs for the whole detector incl. RoI heads
     assert msfm > base

@@ -1,9 +1,9 @@
-"""Bootstrap arithmetic on replicate metrics: percentile CIs and p-values.
+"""Bootstrap arithmetic the benchmarks report: percentile CIs and p-values of replicate metrics.
 
 Replicates are arrays (metrics, B): column b is the metric under the b-th resample of the val
-images. The same image resample is used for every variant of a table (paired). Intervals that
-also cover training seeds (every interval the tables and ``analysis.compare`` print), and the
-seeds a Delta needs, are ``stats.intervals`` and ``stats.policy`` (docs/statistics.md).
+images, the same resample for every run (paired). The tables' intervals, which also cover
+training seeds, are ``stats.intervals`` and ``stats.policy`` (docs/statistics.md); these two
+helpers only summarise a benchmark's own paired Delta.
 """
 from __future__ import annotations
 
