@@ -1,20 +1,20 @@
-"""The MSFM spec in the paper's terms, its one validation rule and its mmdet plugin translation.
+"""The MSFM spec in the paper's terms, its validation and its mmdet plugin translation.
 
-:func:`check_block` is the single rule for one MSFM block (ratio divides the channels, groups
-divide the branch channels, ...): the layer (``msfm/layer.py``) calls it on construction and
-:func:`validate_spec` calls it for every stage and position before anything is built.
+:func:`validate_spec` applies the single rule for one MSFM block (``msfm.block_rule.check_block``:
+ratio divides the channels, groups divide the branch channels, ...) to every stage and position
+before anything is built; the layer (``msfm/layer.py``) calls the same rule on construction.
+The rule lives in ``msfm/`` (torch-free) because ``msfm`` is the one installed package.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Dict, List, Mapping, Optional, Sequence
+from typing import Dict, List, Mapping, Optional
 
 from description.domain import check_domains, value
+from msfm.block_rule import CONV_NUMS, FUSION_TYPES, BlockError, check_block
 
 KNOBS = ("position", "scales", "ratios", "norm_group", "conv_num", "fusion_type")  # the paper's six
 POSITIONS = ("after_conv1", "after_conv2", "after_conv3")
-CONV_NUMS = ("1", "2", "2*")
-FUSION_TYPES = ("add", "cat")
 STAGES = (2, 3, 4)  # paper's ResNet stages = mmdet's layer2..layer4
 STAGE_PLANES = {2: 128, 3: 256, 4: 512}  # ResNet-50/101 bottleneck planes per stage
 EXPANSION = 4  # bottleneck output channels = 4 * planes
@@ -43,46 +43,6 @@ class MSFMSpec:
         {p: 16 for p in POSITIONS}, kind=dict, item=int, low=1, high=512, keys=POSITIONS)
     conv_num: str = value("1", kind=str, choices=CONV_NUMS)  # CGN ops per branch (2*: scale > 1 only)
     fusion_type: str = value("add", kind=str, choices=FUSION_TYPES)
-
-
-class BlockError(ValueError):
-    """An invalid argument of one MSFM block; ``field`` is the layer's argument name."""
-
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(message)
-        self.field = field
-
-
-def _divisors(n: int) -> list[int]:
-    return [d for d in range(1, n + 1) if n % d == 0]
-
-
-def check_block(in_channels: int, ratio, scales: Sequence, norm_group, conv_num,
-                fusion_type: str) -> int:
-    """The one rule for an MSFM block; returns the branch channels ``in_channels / ratio``.
-
-    Raises :class:`BlockError` (one line, naming the argument and the allowed values).
-    """
-    if isinstance(ratio, bool) or not isinstance(ratio, int) or ratio <= 0 or in_channels % ratio:
-        allowed = [d for d in _divisors(in_channels) if d <= 256]
-        raise BlockError("ratio", f"ratio={ratio!r} must be a positive integer dividing "
-                                  f"in_channels={in_channels}; allowed: {allowed}")
-    branch = in_channels // ratio
-    if not scales or any(isinstance(s, bool) or not isinstance(s, (int, float)) or s <= 0
-                         for s in scales):
-        shown = list(scales) if scales else scales
-        raise BlockError("scales", f"scales={shown!r} must be a non-empty list of numbers > 0")
-    if isinstance(norm_group, bool) or not isinstance(norm_group, int) or norm_group <= 0 \
-            or branch % norm_group:
-        raise BlockError("norm_group", f"norm_group={norm_group!r} must divide the {branch} "
-                                       f"branch channels ({in_channels} / ratio {ratio}); "
-                                       f"allowed: {_divisors(branch)}")
-    if str(conv_num) not in CONV_NUMS:
-        raise BlockError("conv_num", f"conv_num={conv_num!r} must be one of {', '.join(CONV_NUMS)}")
-    if fusion_type not in FUSION_TYPES:
-        raise BlockError("fusion_type", f"fusion_type={fusion_type!r} must be one of "
-                                        f"{', '.join(FUSION_TYPES)}")
-    return branch
 
 
 def channels_at(stage: int, position: str) -> int:

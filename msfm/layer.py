@@ -16,7 +16,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from description.msfm_spec import BlockError, check_block
+from msfm.block_rule import BlockError, check_block
 from msfm.cost import branch_depth, scaled_size
 
 

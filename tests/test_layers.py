@@ -2,6 +2,9 @@
 -> analysis. Each stage imports only the stages it is allowed to (no upward import: analysis
 never imports training, the MSFM layer never sees Hydra, results and stats never call back),
 and no module imports itself through others (no import circle), lazy imports included.
+msfm imports no other stage of the project: it is the one installed package, loaded by a user's
+own mmdet config from any directory (tests/msfm/test_dropin.py runs that), so description/
+imports its one block rule from msfm, not the other way round.
 Tests mirror the packages (tests/<stage>/), and no test module imports another."""
 import ast
 from pathlib import Path
@@ -10,16 +13,17 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 # stage -> the stages it may import (besides itself); description/ is what a run is: everyone's
+# but msfm's
 ALLOWED = {
     "hydra_plugins": {"sweeps", "launchers", "results", "description"},
     "sweeps": {"launchers", "training", "msfm", "results", "stats", "description"},  # never analysis
     "launchers": {"training", "results", "description"},
     "training": {"msfm", "results", "stats", "description"},
-    "msfm": {"description"},
+    "msfm": set(),  # the one installed package: nothing of the project outside itself
     "results": {"description"},
     "stats": {"results", "description"},
     "analysis": {"stats", "results", "description"},
-    "description": set(),
+    "description": {"msfm"},  # msfm.block_rule, torch-free
 }
 
 
@@ -81,6 +85,12 @@ def test_no_module_imports_itself_through_others():
         state[m] = 2
     for m in sorted(edges):
         visit(m, [])
+
+
+def test_description_takes_only_the_torch_free_block_rule_from_msfm():
+    taken = sorted(t for m, targets in GRAPH.items() if m.split(".")[0] == "description"
+                   for t in targets if t.split(".")[0] == "msfm")
+    assert taken and all(t.startswith("msfm.block_rule") for t in taken), taken
 
 
 def test_the_graph_is_read():  # the checks above would pass on an empty graph
