@@ -13,9 +13,11 @@ _RANK = {FAILED: 0, PRUNED: 0.5, PENDING: 1, RUNNING: 2, FINISHED: 3}
 _STATE = {v: k for k, v in _RANK.items()}
 NOT_EVALUABLE = "not evaluable"
 # filled by analysis.significance where runs kept their detections; missing (—) otherwise
-CI_COLUMNS = (*(f"{c}_{e}" for c in COLUMNS for e in ("lo", "hi")), "delta_AP_lo", "delta_AP_hi",
+# (``*_source``: where an interval's sigma_seed came from; "unknown": it covers the val images only)
+CI_COLUMNS = (*(f"{c}_{e}" for c in COLUMNS for e in ("lo", "hi", "source")), "delta_AP_lo", "delta_AP_hi",
               "delta_AP_p", "significant", "verdict", "best", "delta_AP_source")
-TEXT_COLUMNS = ("significant", "verdict", "best", "delta_AP_source")  # object columns, None when missing
+TEXT_COLUMNS = ("significant", "verdict", "best", "delta_AP_source",  # object columns, None when missing
+                *(f"{c}_source" for c in COLUMNS))
 
 
 def summarize(frame: pd.DataFrame, metric: str) -> pd.DataFrame:

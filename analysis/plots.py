@@ -1,9 +1,11 @@
 """Figures per sweep (AP vs #Param with the Pareto front, AP by object size) and Table 4's
 baseline-vs-MSFM bars; each saved as PNG and PDF. matplotlib is imported lazily (Agg).
 
-AP vs #Param draws each row's Delta AP interval against the baseline (the table's interval:
-val images and training seeds) as an error bar at the row's AP. A figure made from a pipeline
-check (synthetic data, smoke schedule) carries the same notice as its table."""
+Every error bar is the table's own interval (its ``*_lo`` / ``*_hi`` columns), and the legend
+says what it covers: the val images alone, or the val images and training seeds (when the
+table knows sigma_seed; ``*_source`` columns). AP vs #Param draws each row's Delta AP interval
+against the baseline at the row's AP; AP by size draws each bar's own interval. A figure made
+from a pipeline check (synthetic data, smoke schedule) carries the same notice as its table."""
 
 from __future__ import annotations
 
@@ -58,14 +60,27 @@ def plot_ap_vs_params(rows: pd.DataFrame, title: str, out_dir: Path, stem: str, 
     return _save(fig, out_dir, stem) if fig is not None else []
 
 
-def delta_bars(rows: pd.DataFrame):
-    """(below, above) extents of each row's Delta AP interval around its point (0 without one),
-    or None when the frame has no intervals."""
-    if not {"delta_AP", "delta_AP_lo", "delta_AP_hi"} <= set(rows.columns):
+def interval_bars(rows: pd.DataFrame, col: str):
+    """(below, above) extents of each row's ``col`` interval (``col_lo``, ``col_hi``) around
+    ``col`` (0 without one), or None when the frame has no intervals of ``col``."""
+    if not {col, f"{col}_lo", f"{col}_hi"} <= set(rows.columns):
         return None
-    below = (rows["delta_AP"] - rows["delta_AP_lo"]).astype(float).fillna(0).clip(lower=0)
-    above = (rows["delta_AP_hi"] - rows["delta_AP"]).astype(float).fillna(0).clip(lower=0)
-    return (below.tolist(), above.tolist()) if (below + above).gt(0).any() else None
+    value = rows[col].astype(float)
+    below = (value - rows[f"{col}_lo"].astype(float)).fillna(0).clip(lower=0)
+    above = (rows[f"{col}_hi"].astype(float) - value).fillna(0).clip(lower=0)
+    has = rows[f"{col}_lo"].notna() & rows[f"{col}_hi"].notna()
+    return (below.tolist(), above.tolist()) if has.any() else None
+
+
+def coverage(rows: pd.DataFrame, col: str) -> str:
+    """What the ``col`` intervals of ``rows`` cover, from where their sigma_seed came from
+    (``col_source``, "unknown": not covered): "val images + seeds" or "val images"."""
+    has = rows[f"{col}_lo"].notna() & rows[f"{col}_hi"].notna()
+    sources = rows.loc[has, f"{col}_source"] if f"{col}_source" in rows else pd.Series(dtype=object)
+    known = sources.notna() & (sources != "unknown")
+    if len(known) and known.all():
+        return "val images + seeds"
+    return "val images" if not known.any() else "val images; + seeds where sigma_seed is known"
 
 
 def ap_vs_params_figure(rows: pd.DataFrame, title: str, notice: str | None = None):
@@ -82,10 +97,10 @@ def ap_vs_params_figure(rows: pd.DataFrame, title: str, notice: str | None = Non
     fig = Figure(figsize=(6, 4.5))
     FigureCanvasAgg(fig)  # a renderer, to measure the labels
     ax = fig.add_subplot()
-    bars = delta_bars(rows)
+    bars = interval_bars(rows, "delta_AP")
     if bars is not None:
         ax.errorbar(params, ap, yerr=bars, fmt="none", ecolor="tab:blue", alpha=0.5, capsize=3, lw=1, zorder=1,
-                    label="interval of ΔAP vs baseline")
+                    label=f"interval of ΔAP vs baseline ({coverage(rows, 'delta_AP')})")
     ax.scatter(params, ap, color="tab:blue", zorder=2, label="variant")
     fx, fy = [params[i] for i in front], [ap[i] for i in front]
     ax.step(fx, fy, where="post", color="tab:red", lw=1, zorder=1)
@@ -148,24 +163,33 @@ def place_labels(ax, xs: list, ys: list, labels: list, pad: float = 4.0, spans: 
 
 
 def plot_sizes(rows: pd.DataFrame, title: str, out_dir: Path, stem: str, notice: str | None = None) -> list[Path]:
-    """Grouped bars of APs / APm / APl per variant (std over seeds as error bars)."""
+    """Grouped bars of APs / APm / APl per variant, each with its interval from the table."""
+    fig = sizes_figure(rows, title, notice)
+    return _save(fig, out_dir, stem) if fig is not None else []
+
+
+def sizes_figure(rows: pd.DataFrame, title: str, notice: str | None = None):
+    """The AP-by-size figure (None without data): a bar per variant and size, its error bar the
+    row's interval of that AP (``*_lo`` / ``*_hi``) and the legend saying what it covers."""
     from matplotlib.figure import Figure
 
     rows = rows.dropna(subset=["APs", "APm", "APl"])
     if rows.empty:
-        return []
+        return None
     fig = Figure(figsize=(max(6, 0.7 * len(rows) + 2), 4.5))
     ax = fig.add_subplot()
     width = 0.27
     for k, col in enumerate(("APs", "APm", "APl")):
         xs = [i + (k - 1) * width for i in range(len(rows))]
-        ax.bar(xs, rows[col], width, yerr=rows[f"{col}_std"].fillna(0), label=col, capsize=2)
+        bars = interval_bars(rows, col)
+        label = f"{col} (interval: {coverage(rows, col)})" if bars is not None else f"{col} (no interval)"
+        ax.bar(xs, rows[col], width, yerr=bars, label=label, capsize=2)
     ax.set_xticks(range(len(rows)), rows["label"], rotation=30, ha="right", fontsize=8)
     ax.set(ylabel="AP", title=title)
     ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0))
     ax.grid(axis="y", alpha=0.3)
     _notice(fig, notice)
-    return _save(fig, out_dir, stem)
+    return fig
 
 
 def plot_frameworks(frame: pd.DataFrame, out_dir: Path, stem: str = "table4_baseline_vs_msfm",

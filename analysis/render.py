@@ -7,12 +7,16 @@ its interval (``analysis.significance``, covering val images and training seeds)
 Markdown/CSV print ``+1.4 [+1.1, +1.7]`` (``[—]`` without stored detections), LaTeX daggers a
 Delta that is better or worse and greys one that is not; ``n`` is the row's seeds and the
 verdict says better / worse / within ±r / unresolved / below floor / no claim, with "best" or
-"tied best" for its part's best option. The caption and footnote come from ``analysis.captions``.
+"tied best" for its part's best option. The caption and footnote come from ``analysis.captions``;
+every piece of text in the LaTeX goes through ``tex_escape``, so the table reads the same in any
+preamble (pdflatex's default OT1 encoding included).
 """
 
 from __future__ import annotations
 
 import math
+import re
+import unicodedata
 
 import pandas as pd
 
@@ -23,16 +27,36 @@ BOLD_COLUMNS = (*COLUMNS, "delta_AP")  # #Param is a cost, not a score: never bo
 TEX_HEAD = ("AP", "AP$_{50}$", "AP$_{75}$", "AP$_S$", "AP$_M$", "AP$_L$", r"\#Param", r"$\Delta$AP")
 MD_HEAD = ("AP", "AP50", "AP75", "APs", "APm", "APl", "#Param", "ΔAP")
 TEX_OURS, MD_OURS = (r"$n$", "Verdict"), ("n", "Verdict")  # after our Delta AP only
-_TEX_ESCAPES = {"&": r"\&", "%": r"\%", "#": r"\#", "_": r"\_", "$": r"\$", "{": r"\{", "}": r"\}"}
+# Plain text -> LaTeX that prints the same glyphs in any preamble: pdflatex's default font
+# encoding (OT1) has no < > | (a bare ">=" prints as "¿="), and Unicode beyond Latin-1 is not
+# set up by default, so such characters become math or text-symbol commands of the kernel.
+_TEX_TEXT = {
+    ">=": r"$\geq$", "<=": r"$\leq$", ">": r"\textgreater{}", "<": r"\textless{}", "|": r"\textbar{}",
+    "&": r"\&", "%": r"\%", "#": r"\#", "_": r"\_", "$": r"\$", "{": r"\{", "}": r"\}",
+    "\\": r"\textbackslash{}", "~": r"$\sim$", "^": r"\textasciicircum{}", "°": r"$^\circ$", "µ": r"$\mu$",
+    "±": r"$\pm$", "≥": r"$\geq$", "≤": r"$\leq$", "≠": r"$\neq$", "≈": r"$\approx$", "×": r"$\times$",
+    "·": r"$\cdot$", "√": r"$\surd$", "∞": r"$\infty$", "→": r"$\rightarrow$", "²": r"$^2$", "†": r"$^\dagger$",
+    "—": "---", "–": "--", "…": r"\dots{}", "−": r"$-$",
+    **{ch: f"$\\{unicodedata.name(ch).split()[-1].lower().replace('lamda', 'lambda')}$" for ch in "αβγδελμπρστφω"},
+    **{ch: f"$\\{unicodedata.name(ch).split()[-1].capitalize()}$" for ch in "ΓΔΘΛΞΠΣΦΨΩ"},
+}
+# the footnote's placeholders (analysis.captions writes plain text; each renderer marks it up)
+_TEX_FOOTNOTE = {"Delta AP": r"$\Delta$AP", "DAGGER": r"$^\dagger$", "GREY": r"\textcolor{gray}{grey}",
+                 "σ_seed²": r"$\sigma_\mathrm{seed}^2$", "σ_seed": r"$\sigma_\mathrm{seed}$"}
 
 
 def _ok(v) -> bool:
     return v is not None and not (isinstance(v, float) and math.isnan(v))
 
 
-def tex_escape(text: str) -> str:
-    """Escape LaTeX's special characters in plain text."""
-    return "".join(_TEX_ESCAPES.get(ch, ch) for ch in text)
+def tex_escape(text: str, phrases: dict[str, str] | None = None) -> str:
+    """Plain text as LaTeX that renders the same in any preamble (``_TEX_TEXT``): special
+    characters escaped, comparisons and the symbols our text uses as math (another character
+    beyond Latin-1 stays as it is, and pdflatex names it in its error); ``phrases`` (plain ->
+    LaTeX) are replaced whole, before any character inside them."""
+    table = {**_TEX_TEXT, **(phrases or {})}
+    pattern = "|".join(re.escape(k) for k in sorted(table, key=len, reverse=True))
+    return re.sub(pattern, lambda m: table[m[0]], text)
 
 
 def has_paper(frame: pd.DataFrame) -> bool:
@@ -115,8 +139,8 @@ def verdict_cells(row: pd.Series, style: str) -> list[str]:
     best = row.get("best")
     if isinstance(best, str):
         text += ("; " if text else "") + ("best" if best == "best" else "tied best")
-    pm = r"$\pm$" if style == "tex" else "±"
-    return [str(int(row["n"])), text.replace("within ±resolve", f"within {pm}r")]
+    text = text.replace("within ±resolve", "within ±r")
+    return [str(int(row["n"])), tex_escape(text) if style == "tex" else text]
 
 
 def row_name(row: pd.Series, style: str) -> str:
@@ -124,7 +148,7 @@ def row_name(row: pd.Series, style: str) -> str:
     name = tex_escape(row["name"]) if style == "tex" else row["name"]
     if row["state"] == "finished":
         return name
-    return rf"{name} \textit{{({row['state']})}}" if style == "tex" else f"{name} *({row['state']})*"
+    return rf"{name} \textit{{({tex_escape(row['state'])})}}" if style == "tex" else f"{name} *({row['state']})*"
 
 
 def to_tex(spec: TableSpec, frame: pd.DataFrame, text: TableText | None = None) -> str:
@@ -157,9 +181,7 @@ def to_tex(spec: TableSpec, frame: pd.DataFrame, text: TableText | None = None) 
             lines.append(" & ".join([row_name(row, "tex"), *vals]) + r" \\")
     lines += [r"\bottomrule", r"\end{tabular}}"]
     if text and text.footnote:
-        notes = " ".join(tex_escape(n).replace("Delta AP", r"$\Delta$AP").replace("DAGGER", r"$^\dagger$")
-                         .replace("GREY", r"\textcolor{gray}{grey}").replace("σ\\_seed²", r"$\sigma_\mathrm{seed}^2$")
-                         .replace("σ\\_seed", r"$\sigma_\mathrm{seed}$").replace("±", r"$\pm$") for n in text.footnote)
+        notes = " ".join(tex_escape(n, _TEX_FOOTNOTE) for n in text.footnote)
         lines += [r"\par\smallskip", rf"{{\footnotesize {notes}\par}}"]
     lines += [r"\end{table}", ""]
     return "\n".join(lines)

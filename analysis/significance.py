@@ -90,6 +90,7 @@ def add_intervals(spec: TableSpec, table: pd.DataFrame, frame: pd.DataFrame, res
         for i, c in enumerate(COLUMNS):
             table.loc[idx, [f"{c}_lo", f"{c}_hi"]] = _row_interval(per_seed[row["variant"]][:, i],
                                                                    reps[row["variant"]][i], noises[i])
+            table.loc[idx, f"{c}_source"] = noises[i].source
         _best_mark(table, idx, row, ev.best)
         st = a.rows.get(row["variant"])
         if st is None or st.interval is None:

@@ -44,3 +44,16 @@ def test_rows_intervals_are_error_bars_and_a_pipeline_check_says_so():
     assert spans == [(37.4, 37.4), (38.0, 39.6), (38.5, 39.3)]  # AP + (lo - Delta), AP + (hi - Delta)
     assert any("PIPELINE CHECK" in t.get_text() for t in fig.texts)
     assert not any("PIPELINE" in t.get_text() for t in ap_vs_params_figure(rows, "t").texts)
+
+
+@pytest.mark.parametrize("sources, covers", [
+    (["unknown", "unknown"], "val images"),
+    (["seeds (pooled, df=1)", "seeds (pooled, df=1)"], "val images + seeds"),
+    (["prior seed_sigma=0.3", "unknown"], "val images; + seeds where sigma_seed is known"),
+])
+def test_the_legend_says_what_the_delta_intervals_cover(sources, covers):
+    rows = pd.DataFrame({"label": ["baseline", "3S", "5S"], "params_M": [41.5, 42.9, 43.1], "AP": [37.4, 38.8, 38.9],
+                         "delta_AP": [None, 1.4, 1.5], "delta_AP_lo": [None, 0.6, 1.1], "delta_AP_hi": [None, 2.2, 1.9],
+                         "delta_AP_source": [None, *sources]})
+    legend = [t.get_text() for t in ap_vs_params_figure(rows, "t").axes[0].get_legend().get_texts()]
+    assert f"interval of ΔAP vs baseline ({covers})" in legend

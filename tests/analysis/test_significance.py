@@ -298,3 +298,51 @@ def test_sweeps_decide_on_the_same_evidence_the_table_shows(store, table2):
     step = next_seeds(evidence, 0.2)
     assert set(step.launch) | set(step.held) == set(evidence.rows)  # every row is either launched or says why not
     assert not any(evidence.rows[k].n >= 5 for k in step.launch)
+
+
+def _size_bars(rows):
+    """{APs/APm/APl: [(bottom, top) of each row's error bar]} and the legend's texts, as drawn."""
+    from matplotlib.container import ErrorbarContainer
+
+    from analysis.plots import sizes_figure
+
+    [ax] = sizes_figure(rows, "t").axes
+    bars = [c for c in ax.containers if isinstance(c, ErrorbarContainer)]
+    spans = {col: [tuple(seg[:, 1]) for seg in b.lines[2][0].get_segments()]
+             for col, b in zip(("APs", "APm", "APl"), bars, strict=True)}
+    return spans, [t.get_text() for t in ax.get_legend().get_texts()]
+
+
+def test_ap_by_size_bars_are_the_tables_intervals_at_one_seed(one_seed, tmp_path):
+    """At one seed the std over seeds is 0, yet the row's AP is far from exact: each bar's error
+    bar is the row's interval from the table (and its CSV), and the legend says it covers the val
+    images only (sigma_seed unknown)."""
+    import pandas as pd
+
+    from analysis.plots import sweep_frame
+    from analysis.tables import run
+    from description.paper_tables import load_specs
+
+    opts = parse_args([f"results_dir={one_seed / 'results'}", f"out_dir={tmp_path}", "plots=false",
+                       f"bootstrap={B}", "+sweep=scales"])
+    rows = sweep_frame(load_specs()["table2"], run(opts)["table2"], "scales").dropna(subset=["APs", "APm", "APl"])
+    assert len(rows) == 2 and (rows["n"] == 1).all()
+    csv = pd.read_csv(tmp_path / "table2_scales.csv").set_index("variant").loc[rows["variant"]]
+    spans, legend = _size_bars(rows)
+    for col in ("APs", "APm", "APl"):
+        assert (rows[f"{col}_std"].fillna(0) == 0).all()
+        drawn = np.array(spans[col])  # (rows, [bottom, top])
+        assert drawn == pytest.approx(rows[[f"{col}_lo", f"{col}_hi"]].to_numpy(float))
+        assert drawn == pytest.approx(csv[[f"{col}_lo", f"{col}_hi"]].to_numpy(float), abs=0.05)
+        assert (drawn[:, 1] - drawn[:, 0]).min() > 1  # 150 val images: AP is not known to 1 point
+    assert legend == [f"{col} (interval: val images)" for col in ("APs", "APm", "APl")]
+
+
+def test_ap_by_size_legend_says_the_bars_cover_seeds_when_sigma_seed_is_known(table2):
+    table, _ = table2  # 3S has two seeds: sigma_seed per metric is known
+    from analysis.plots import sweep_frame
+    from description.paper_tables import load_specs
+
+    rows = sweep_frame(load_specs()["table2"], table, "scales").dropna(subset=["APs", "APm", "APl"])
+    _, legend = _size_bars(rows[rows[["APs_lo", "APm_lo", "APl_lo"]].notna().all(axis=1)])
+    assert legend == [f"{col} (interval: val images + seeds)" for col in ("APs", "APm", "APl")]
