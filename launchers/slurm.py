@@ -142,6 +142,8 @@ def reconcile(store: ResultStore, record: dict, state: str | None) -> dict:
     where a DDP rank outlived the others and recorded its own error (``Connection lost``): that
     error is kept as ``error_detail``."""
     job = record.get("slurm_job_id")
+    if not job:  # a local run: no job whose state could speak for it
+        return record
     if state == "CANCELLED" and record.get("status") in (*IN_FLIGHT, FAILED) \
             and record.get("error") != cancelled(job):
         detail = record.get("error") if record.get("status") == FAILED else None

@@ -96,7 +96,11 @@ class VariantTask:
             spec=asdict(spec.variant), gpus=None, **_trial_fields(spec.trial),
         )
         record["attempts"] += 1
-        record["slurm_job_id"] = _slurm_job_id() or record["slurm_job_id"]
+        # a local re-run must not inherit an earlier job's id: reconciling against that job's
+        # SLURM state (say CANCELLED) would relabel this run's own outcome
+        record["slurm_job_id"] = _slurm_job_id()
+        if record["slurm_job_id"] is None:
+            record["slurm_folder"] = None
         return record
 
 

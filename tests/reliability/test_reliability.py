@@ -285,3 +285,28 @@ def test_variant_finished_by_another_sweep_just_before_the_claim_is_not_retraine
     VariantTask(spec)()
     record = ResultStore(spec.results_dir).read(spec.key)
     assert trained == [] and record["attempts"] == 1 and record["metrics"] == {"bbox_mAP": 0.25}
+
+
+def test_a_local_rerun_does_not_inherit_an_earlier_slurm_job(tmp_path, monkeypatch):
+    """Reconciling a local run against an old job's SLURM state would relabel its outcome
+    (a local failure shown as 'SLURM job N was CANCELLED')."""
+    import training.train
+    from description.run_spec import RunSpec
+    from description.variant import Variant
+    from launchers.slurm import reconcile
+    from results.store import ResultStore
+    from training.task import VariantTask
+
+    spec = RunSpec(variant=Variant(), names={}, overrides=[],
+                   results_dir=str(tmp_path / "results"), work_root=str(tmp_path / "work"))
+    store = ResultStore(spec.results_dir)
+    store.write({"key": spec.key, "status": "failed", "variant": {}, "metrics": {}, "attempts": 1,
+                 "slurm_job_id": "4242_3", "slurm_folder": str(tmp_path / "submitit")})
+
+    def fail(spec, launcher, progress=None):
+        raise RuntimeError("local failure")
+    monkeypatch.setattr(training.train, "train_and_evaluate", fail)
+    VariantTask(spec)()
+    record = reconcile(store, store.read(spec.key), "CANCELLED")
+    assert record["slurm_job_id"] is None and record["slurm_folder"] is None
+    assert record["error"] == "RuntimeError: local failure"
