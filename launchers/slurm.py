@@ -17,7 +17,7 @@ from typing import Sequence
 
 from description.domain import check_domains
 from description.run_spec import RunSpec
-from launchers.slurm_conf import slurm_conf
+from launchers.slurm_conf import driver_conf, slurm_conf
 from results.record import ENDED, FAILED, IN_FLIGHT, new_record, now
 from results.store import CorruptRecord, ResultStore
 
@@ -33,9 +33,12 @@ SUBMISSIONS = "submissions.log"  # in a sweep's submitit folder: every variant's
 def validate_launcher(conf) -> None:
     """One-line ``ValueError`` naming the field: a field outside its declared domain, a job shape
     SLURM would refuse or waste, a machine without SLURM's commands, an unknown partition."""
+    driver = getattr(conf, "driver", None) if is_dataclass(conf) else conf.get("driver")
     if not is_dataclass(conf):  # the composed node: its typed LauncherConf
         conf = slurm_conf(conf)
     check_domains(conf, "launcher.")
+    if driver is not None:
+        validate_driver(driver)
     if conf.gpus_per_node and conf.gpus_per_node % conf.tasks_per_node:
         raise ValueError(f"launcher.gpus_per_node: {conf.gpus_per_node} GPUs cannot be divided "
                          f"across {conf.tasks_per_node} tasks (one process per GPU)")
@@ -48,6 +51,18 @@ def validate_launcher(conf) -> None:
         known = partitions()
         if known and conf.partition not in known:
             raise ValueError(f"launcher.partition: unknown partition {conf.partition!r}; "
+                             f"allowed: {', '.join(sorted(known))}")
+
+
+def validate_driver(conf) -> None:
+    """One-line ``ValueError`` naming the ``launcher.driver.<field>`` outside its domain, or an
+    unknown partition."""
+    conf = driver_conf(conf)
+    check_domains(conf, "launcher.driver.")
+    if conf.partition:
+        known = partitions()
+        if known and conf.partition not in known:
+            raise ValueError(f"launcher.driver.partition: unknown partition {conf.partition!r}; "
                              f"allowed: {', '.join(sorted(known))}")
 
 
@@ -78,6 +93,42 @@ def executor(conf, folder: str | Path, job_name: str):
     )
     ex.update_parameters(**{k: v for k, v in params.items() if v is not None})
     return ex
+
+
+def submit_driver(fn, conf, folder: str | Path, job_name: str, after: Sequence[str] = ()):
+    """Submit the picklable callable ``fn`` as a one-task CPU job shaped by ``conf``
+    (``launcher.driver``, a DriverConf or its node); returns the submitit job.
+
+    ``after``: job ids (array tasks too) it waits for, ``--dependency=afterany``, so it starts
+    once they have all ended, whatever their outcome; ids SLURM no longer lists are left out
+    (an ended job may already be purged, and sbatch refuses a dependency on an unknown one).
+    A time-out or preemption requeues it through ``fn.checkpoint`` (submitit's protocol)."""
+    import submitit
+
+    conf = driver_conf(conf)
+    ex = submitit.SlurmExecutor(folder=str(folder), max_num_timeout=conf.max_requeues)
+    bases = sorted({str(j).split("_")[0] for j in after if j})
+    alive = [b for b in bases if _base_alive(b)]
+    extra = {"requeue": True}
+    if alive:
+        extra["dependency"] = "afterany:" + ":".join(alive)
+    params = dict(
+        job_name=job_name, nodes=1, ntasks_per_node=1, cpus_per_task=conf.cpus_per_task,
+        time=conf.timeout_min, signal_delay_s=min(SIGNAL_DELAY_S, 30 * conf.timeout_min),
+        setup=[f"export PYTHONPATH={CHECKOUT}${{PYTHONPATH:+:$PYTHONPATH}}", *conf.setup],
+        additional_parameters=extra, partition=conf.partition, account=conf.account,
+        qos=conf.qos, mem=f"{conf.mem_gb}GB" if conf.mem_gb else None,
+    )
+    ex.update_parameters(**{k: v for k, v in params.items() if v is not None})
+    return ex.submit(fn)
+
+
+def _base_alive(base: str) -> bool:
+    """Whether SLURM still knows the job (or array) ``base`` as not over: a dependency on it
+    is then accepted and meaningful."""
+    out = subprocess.run(["squeue", "-h", "-r", "-j", base, "-o", "%T"], capture_output=True,
+                         text=True).stdout.split()
+    return any(state in ACTIVE for state in out)
 
 
 def job_states(job_ids: Sequence[str]) -> dict[str, str]:

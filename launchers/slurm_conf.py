@@ -40,6 +40,34 @@ class SlurmConf:
     setup: List[str] = value([], kind=list, item=str)  # shell lines run first (module load, ...)
 
 
+@dataclass
+class DriverConf:
+    """A study's small CPU job (``launcher.driver``): the follow-up that plans and queues the
+    next adaptive round, or a search's ask-and-tell loop. One task, no GPU; site values
+    (partition, account) belong in ``conf/local/default.yaml``."""
+
+    partition: Optional[str] = value(None, SLURM_WORD)  # null: the cluster's default
+    cpus_per_task: int = value(1, kind=int, low=1, high=64)
+    mem_gb: int = value(2, kind=int, low=0, high=1024)  # 0 = the cluster's default
+    timeout_min: int = value(60, kind=int, low=1, high=525600)  # requeued when it runs out
+    account: Optional[str] = value(None, SLURM_WORD)
+    qos: Optional[str] = value(None, SLURM_WORD)
+    max_requeues: int = value(10, kind=int, low=0, high=1000)  # time-outs/preemptions survived
+    setup: List[str] = value([], kind=list, item=str)  # shell lines run first (module load, ...)
+
+
+def driver_conf(node) -> DriverConf:
+    """The DriverConf of a config node (``launcher.driver``), a mapping, or a DriverConf."""
+    from dataclasses import is_dataclass
+
+    from omegaconf import OmegaConf
+
+    if is_dataclass(node):
+        return node
+    values = OmegaConf.to_container(node, resolve=True) if OmegaConf.is_config(node) else dict(node)
+    return DriverConf(**{f.name: values[f.name] for f in fields(DriverConf) if f.name in values})
+
+
 def slurm_conf(node) -> SlurmConf:
     """The SlurmConf of a config node holding (at least) its fields, e.g. the app's ``launcher``."""
     from omegaconf import OmegaConf

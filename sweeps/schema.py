@@ -12,7 +12,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from description.domain import Domain, nested, value
 from description.variant import NAME, PATH, Variant
-from launchers.slurm_conf import SlurmConf
+from launchers.slurm_conf import DriverConf, SlurmConf
 
 OBJECTIVES = ("ap", "ap_params")  # bbox AP, or (AP, params in M) for the multi-objective search
 
@@ -26,6 +26,7 @@ class LauncherConf(SlurmConf):
     SLURM launcher's own settings, ``launchers.slurm_conf.SlurmConf``)."""
 
     name: str = value("local", kind=str, choices=("local", "slurm"))
+    driver: DriverConf = nested(DriverConf)  # the study's CPU job (chained rounds, a search)
 
 
 @dataclass
