@@ -5,7 +5,8 @@ SLURM jobs on other nodes, unlike SQLite over NFS) or in an RDB the user names b
 password is masked wherever the URL is shown. Trials carry a heartbeat on either storage, so
 trials left RUNNING by a killed sweeper or job are failed and retried on resume.
 
-Import this module lazily: it imports optuna at the top (the heartbeat storage subclasses it).
+Optuna's private internals it needs are reached through ``results.optuna_internals`` only.
+Import this module lazily: it imports optuna at the top.
 """
 from __future__ import annotations
 
@@ -16,10 +17,11 @@ from pathlib import Path
 from typing import Optional
 
 import optuna
-from optuna.storages import BaseStorage, JournalStorage, RDBStorage
-from optuna.storages._heartbeat import BaseHeartbeat
+from optuna.storages import BaseStorage, RDBStorage
 from optuna.storages.journal import JournalFileBackend
-from optuna.trial import TrialState
+
+from results.optuna_internals import (HeartbeatJournalStorage, rdb_silence, trial_by_number,
+                                      uncached)
 
 PRUNERS = ("none", "median", "percentile", "successive_halving", "hyperband", "threshold")
 HEARTBEAT = "heartbeat"  # trial system attr: unix time of the trial's last sign of life
@@ -41,67 +43,19 @@ def is_rdb(storage: str) -> bool:
     return "://" in storage
 
 
-class HeartbeatJournalStorage(JournalStorage, BaseHeartbeat):
-    """Optuna's journal storage with the heartbeat Optuna only gives RDB storage: a trial's
-    heartbeat is a system attr, a RUNNING trial silent for ``grace_period`` s is stale."""
-
-    def __init__(self, backend, heartbeat_interval: int, grace_period: int, callback) -> None:
-        super().__init__(backend)
-        self._heartbeat_interval, self._grace_period = heartbeat_interval, grace_period
-        self._stale_callback = callback
-
-    def record_heartbeat(self, trial_id: int) -> None:
-        """Mark ``trial_id`` alive now (no-op once the trial has finished)."""
-        try:
-            self.set_trial_system_attr(trial_id, HEARTBEAT, time.time())
-        except (optuna.exceptions.UpdateFinishedTrialError, KeyError):
-            pass
-
-    def _get_stale_trial_ids(self, study_id: int) -> list[int]:
-        now = time.time()
-        return [t._trial_id for t in self.get_all_trials(study_id, deepcopy=False,
-                                                       states=(TrialState.RUNNING,))
-                if now - _last_sign(t) > self._grace_period]
-
-    def get_heartbeat_interval(self) -> Optional[int]:
-        return self._heartbeat_interval
-
-    def get_heartbeat_stale_trial_callback(self):
-        return self._stale_callback
-
-
 def heartbeat_silence(storage, trials) -> tuple[dict[int, Optional[float]], Optional[float]]:
     """({trial number: seconds since its last sign of life}, grace period in s), as ``storage``'s
     own stale rule counts them: a RUNNING trial is failed once its silence passes the grace.
     A trial's silence is None where the storage holds no heartbeat for it (an RDB trial that has
     none is never stale); the grace is None on a storage without heartbeat."""
-    from optuna.storages._cached_storage import _CachedStorage
-
-    backend = storage._backend if isinstance(storage, _CachedStorage) else storage  # RDB: cached
+    backend = uncached(storage)
     if isinstance(backend, HeartbeatJournalStorage):
         now = time.time()
-        return {t.number: now - _last_sign(t) for t in trials}, float(backend._grace_period)
+        return {t.number: now - _last_sign(t) for t in trials}, float(backend.grace_period)
     if isinstance(backend, RDBStorage) and backend.heartbeat_interval:
-        return _rdb_silence(backend, trials), float(backend.grace_period
-                                                    or 2 * backend.heartbeat_interval)
+        return rdb_silence(backend, trials), float(backend.grace_period
+                                                   or 2 * backend.heartbeat_interval)
     return {t.number: None for t in trials}, None
-
-
-def _rdb_silence(storage: RDBStorage, trials) -> dict[int, Optional[float]]:
-    import sqlalchemy
-    from optuna.storages._rdb import models
-    from optuna.storages._rdb.storage import _create_scoped_session
-
-    numbers = {t._trial_id: t.number for t in trials}
-    silence: dict[int, Optional[float]] = dict.fromkeys(numbers.values())
-    if not numbers:
-        return silence
-    beat = models.TrialHeartbeatModel
-    with _create_scoped_session(storage.scoped_session) as session:
-        now = session.execute(sqlalchemy.func.now()).scalar().replace(tzinfo=None)
-        for row in session.query(beat).filter(beat.trial_id.in_(list(numbers))).all():
-            silence[numbers[row.trial_id]] = (now - row.heartbeat).total_seconds()
-    return silence
 
 
 def _last_sign(trial) -> float:
@@ -124,7 +78,8 @@ def open_storage(storage: str, heartbeat_interval: int = 60, grace_period: Optio
                           heartbeat_stale_trial_callback=retry)
     path = Path(storage).resolve()
     path.parent.mkdir(parents=True, exist_ok=True)
-    return HeartbeatJournalStorage(JournalFileBackend(str(path)), heartbeat_interval, grace, retry)
+    return HeartbeatJournalStorage(JournalFileBackend(str(path)), heartbeat_interval, grace, retry,
+                                   HEARTBEAT, _last_sign)
 
 
 def make_pruner(name: str, kwargs: Optional[dict] = None, epochs: Optional[int] = None,
@@ -161,5 +116,4 @@ def load_trial(trial_ref: dict):
     pruner = make_pruner(**trial_ref.get("pruner", {"name": "none"}))
     study = optuna.load_study(study_name=trial_ref["study"], storage=storage, pruner=pruner,
                               sampler=optuna.samplers.RandomSampler())
-    trial_id = storage.get_trial_id_from_study_id_trial_number(study._study_id, trial_ref["number"])
-    return optuna.trial.Trial(study, trial_id)
+    return trial_by_number(study, trial_ref["number"])

@@ -99,7 +99,9 @@ class TrialPruning(Hook):
         if self.trial is None or now - self._last_beat < self.ref.get("heartbeat_interval", 60):
             return
         self._last_beat = now
+        from results.optuna_internals import record_heartbeat, storage_of
+
         try:
-            self.trial.storage.record_heartbeat(self.trial._trial_id)
+            record_heartbeat(storage_of(self.trial.study), self.trial)
         except Exception as e:  # noqa: BLE001 - the sweeper's own heartbeat still covers it
             log.warning(f"trial {self.ref.get('number')}: heartbeat failed ({e})")

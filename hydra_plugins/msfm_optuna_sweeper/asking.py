@@ -37,9 +37,12 @@ class Asker:
         ``max_rejected`` untrainable samples in a row."""
         from optuna.trial import TrialState
 
+        from results.optuna_internals import beats, record_heartbeat, storage_of
+
         trial = self.study.ask(self.space)
-        if _beats(self.study):  # alive from the start, not only once launched
-            self.study._storage.record_heartbeat(trial._trial_id)
+        storage = storage_of(self.study)
+        if beats(storage):  # alive from the start, not only once launched
+            record_heartbeat(storage, trial)
         sampled = overrides_of(trial.params, self.space)
         job = [*self.fixed, *sampled]
         trial.set_user_attr("overrides", sampled)
@@ -87,8 +90,3 @@ class Asker:
                             f"(hydra.sweeper.max_rejected); last: {why}")
         return None
 
-
-def _beats(study) -> bool:
-    from optuna.storages._heartbeat import is_heartbeat_enabled
-
-    return is_heartbeat_enabled(study._storage)

@@ -14,10 +14,10 @@ class Heartbeat:
     """Context manager: while open, every trial id in ``ids`` gets a heartbeat each interval."""
 
     def __init__(self, storage, interval: float) -> None:
-        from optuna.storages._heartbeat import is_heartbeat_enabled
+        from results.optuna_internals import beats
 
         self.storage, self.interval = storage, interval
-        self.enabled = is_heartbeat_enabled(storage)
+        self.enabled = beats(storage)
         self.ids: set[int] = set()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._beat, name="trial-heartbeat", daemon=True)

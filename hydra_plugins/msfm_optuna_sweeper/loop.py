@@ -52,10 +52,11 @@ class Search:
         from optuna.storages import fail_stale_trials
         from optuna.trial import TrialState
 
+        from results.optuna_internals import storage_of, trial_id
         from sweeps.search_ledger import counted
 
         poll = min(5.0, float(self.conf.heartbeat_interval))
-        with Heartbeat(self.study._storage, self.conf.heartbeat_interval) as beats:
+        with Heartbeat(storage_of(self.study), self.conf.heartbeat_interval) as beats:
             while True:
                 fail_stale_trials(self.study)  # dead sweeper and job: FAIL, and re-queued
                 self.teller.tell_ended()
@@ -69,15 +70,16 @@ class Search:
                     continue
                 if not running:
                     return
-                self._say_waiting([t for t in running if t._trial_id not in beats.ids])
+                self._say_waiting([t for t in running if trial_id(t) not in beats.ids])
                 time.sleep(poll)
 
     def _say_waiting(self, trials: list) -> None:
         """One line when the trials started elsewhere that the search waits on, or their state,
         change (see ``wait_line``); nothing while they stay as they were."""
+        from results.optuna_internals import storage_of
         from results.study import heartbeat_silence
 
-        silence, grace = heartbeat_silence(self.study._storage, trials)
+        silence, grace = heartbeat_silence(storage_of(self.study), trials)
         self._waited, line = wait_line(self._waited, silence, self.conf.heartbeat_interval, grace)
         if line:
             log.info(line)
@@ -95,9 +97,11 @@ class Search:
         return batch
 
     def _launch(self, batch: list, launch, beats: Heartbeat) -> None:
+        from results.optuna_internals import trial_id
+
         jobs, keys = [], set()
         for trial, job, spec in batch:
-            beats.ids.add(trial._trial_id)
+            beats.ids.add(trial_id(trial))
             if spec.key in keys:
                 continue  # the same variant twice in one batch: trained once, told to both
             keys.add(spec.key)
@@ -107,7 +111,7 @@ class Search:
         launch(jobs)
         self.teller.tell_ended()
         if not self.asynchronous:  # what launch left running is someone else's now
-            beats.ids.difference_update(t._trial_id for t, _, _ in batch)
+            beats.ids.difference_update(trial_id(t) for t, _, _ in batch)
 
     def _over_gpu_budget(self, trials) -> bool:
         from sweeps.search_ledger import planned_gpu_hours, spent_gpu_hours

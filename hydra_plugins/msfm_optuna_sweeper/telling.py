@@ -29,10 +29,10 @@ class Teller:
     def tell_ended(self) -> int:
         """Tell every RUNNING trial whose record has ended (reconciled with SLURM, so a job
         that died is a failure); returns how many were told."""
-        import optuna
         from optuna.trial import TrialState
 
         from launchers.slurm import current
+        from results.optuna_internals import live_trial
         from results.store import ResultStore
 
         store = ResultStore(self.results_dir)
@@ -41,7 +41,7 @@ class Teller:
         told = 0
         for t, (record, _) in zip(running, current([(store, t.user_attrs["key"]) for t in running])):
             if record and record.get("status") in ENDED:
-                told += self.tell(optuna.trial.Trial(self.study, t._trial_id), record)
+                told += self.tell(live_trial(self.study, t), record)
         return told
 
     def tell(self, trial, record: dict, reused: bool = False) -> bool:

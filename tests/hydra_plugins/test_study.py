@@ -25,15 +25,16 @@ def test_stale_trial_is_failed_and_requeued_with_its_params(tmp_path):
     from optuna.distributions import CategoricalDistribution
     from optuna.storages import fail_stale_trials
 
+    from results.optuna_internals import record_heartbeat
     from results.study import open_storage
     from sweeps.search_ledger import counted
 
     storage = open_storage(str(tmp_path / "optuna.journal"), heartbeat_interval=1, grace_period=2)
     study = optuna.create_study(study_name="s", storage=storage)
     alive, dead = (study.ask({"scales": CategoricalDistribution(["3S", "5S"])}) for _ in range(2))
-    storage.record_heartbeat(dead._trial_id)
+    record_heartbeat(storage, dead)
     time.sleep(2.5)
-    storage.record_heartbeat(alive._trial_id)
+    record_heartbeat(storage, alive)
     fail_stale_trials(study)
     states = {t.number: t.state.name for t in study.trials}
     assert states == {0: "RUNNING", 1: "FAIL", 2: "WAITING"}
@@ -235,15 +236,16 @@ def test_the_search_waits_on_a_silent_trial_with_one_line(tmp_path, caplog, rdb)
     import optuna
 
     from hydra_plugins.msfm_optuna_sweeper.loop import Search
+    from results.optuna_internals import record_heartbeat, storage_of
     from results.study import heartbeat_silence, open_storage
 
     url = f"sqlite:///{tmp_path}/optuna.db" if rdb else str(tmp_path / "optuna.journal")
     study = optuna.create_study(study_name="s", storage=open_storage(url, heartbeat_interval=1,
                                                                      grace_period=60))
-    study._storage.record_heartbeat(study.ask()._trial_id)
+    record_heartbeat(storage_of(study), study.ask())
     time.sleep(2.1)  # a missed beat: silent for over 1.5 intervals (SQLite counts whole s)
     trial = study.get_trials()[0]  # as the loop reads it
-    silence, grace = heartbeat_silence(study._storage, [trial])
+    silence, grace = heartbeat_silence(storage_of(study), [trial])
     assert grace == 60 and 1.5 < silence[trial.number] < 30
     search = Search.__new__(Search)  # only what the wait reads
     search.study, search.conf, search._waited = study, SimpleNamespace(heartbeat_interval=1), ()
