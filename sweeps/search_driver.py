@@ -1,0 +1,167 @@
+"""A search on SLURM runs as a job: ``+search=... launcher=slurm`` queues its ask-and-tell loop
+as a small CPU driver job (``launcher.driver``) and returns at once.
+
+The driver runs the very command that was typed, in-process (Hydra gets the argv list; no shell
+sees it), with ``launcher.wait=true``: the loop submits each trial as its own job and waits for
+its record, as a blocking search does on a login node. On its time limit or a preemption
+submitit requeues the same callable (:meth:`SearchDriver.checkpoint`), which resumes from the
+study storage, so ``n_trials`` and the GPU-hour budget hold across restarts. The store's lease
+(``results.lease``) says which job drives the study: a second invocation while the driver is
+alive queues nothing and prints where the study stands; after ``scancel`` of the driver, the
+same command takes the lease over and queues a driver that resumes the study.
+"""
+from __future__ import annotations
+
+import os
+import shlex
+import sys
+import threading
+from pathlib import Path
+from typing import Optional, Sequence
+
+WAIT = "launcher.wait=true"  # the driver's own search waits for its trials' records
+LEASE_BEAT_S = 600.0  # the driver's lease heartbeat (the lease's TTL is hours)
+
+
+def drives_search(cfg) -> bool:
+    """Whether the composed ``cfg`` (with its hydra node) is a search to run as a driver job:
+    the Optuna sweeper, ``launcher=slurm`` and no ``launcher.wait=true`` (which keeps the
+    search in this process, blocking)."""
+    sweeper = str(cfg.hydra.sweeper.get("_target_", ""))
+    return sweeper.endswith("OptunaSweeper") and cfg.launcher.name == "slurm" \
+        and not cfg.launcher.wait
+
+
+def job_alive(job_id: str) -> bool:
+    """Whether SLURM still lists ``job_id`` as queued or running (a requeued driver is)."""
+    from launchers.slurm import ACTIVE, job_states
+
+    return job_states([job_id]).get(job_id) in ACTIVE
+
+
+def study_lease(cfg, argv: Sequence[str]):
+    """The lease of the study ``argv`` names, in the store of the composed ``cfg``."""
+    from results.lease import Lease, study_key
+
+    return Lease(cfg.results_dir, study_key(list(argv)))
+
+
+def shown(argv: Sequence[str]) -> str:
+    """``argv`` as a shell line with every storage password masked (for the console)."""
+    from results.study import mask_url
+
+    return mask_url(shlex.join(list(argv)))
+
+
+class SearchDriver:
+    """The picklable driver job: runs ``python -m sweeps.run <argv> launcher.wait=true`` in
+    this process (from ``cwd``), holding the study's lease (``token``: the submitter's)."""
+
+    def __init__(self, argv: Sequence[str], cwd: str, results_dir: str, token: str) -> None:
+        self.argv, self.cwd = list(argv), cwd
+        self.results_dir, self.token = results_dir, token
+
+    def __call__(self) -> None:
+        import runpy
+
+        from results.lease import Lease, study_key
+
+        os.chdir(self.cwd)
+        lease = Lease(self.results_dir, study_key(self.argv))
+        job = os.environ.get("SLURM_JOB_ID")
+        if not lease.acquire({"slurm_job_id": job, "what": "search driver"}, job_alive,
+                             holder=self.token):
+            print(f"another carrier holds the study's lease ({lease.path}); this driver stops")
+            return
+        self.token = lease.token  # a requeued driver (same callable) keeps holding it
+        drop_allocation_env()
+        stop = threading.Event()
+        beat = threading.Thread(target=_beat, args=(lease, stop, job), daemon=True)
+        beat.start()
+        argv = [a for a in self.argv if a.split("=", 1)[0] != "launcher.wait"] + [WAIT]
+        sys.argv = ["sweeps.run", *argv]  # Hydra reads its overrides from here
+        try:  # as ``python -m sweeps.run``: Hydra finds conf/ from the script, as it does there
+            runpy.run_module("sweeps.run", run_name="__main__", alter_sys=True)
+        except SystemExit as e:
+            if e.code not in (0, None):
+                raise
+        stop.set()
+        lease.release()  # not in a finally: a requeue exits through here and keeps the lease
+
+    def checkpoint(self, *args, **kwargs):
+        """Requeue this same driver (submitit's protocol): it resumes from the study."""
+        import submitit
+
+        return submitit.helpers.DelayedSubmission(self)
+
+
+# what submitit's SlurmJobEnvironment reads of this job (its requeue on a signal needs them)
+SUBMITIT_READS = ("SLURM_JOB_ID", "SLURM_NTASKS", "SLURM_JOB_NUM_NODES", "SLURM_NODEID",
+                  "SLURM_JOB_NODELIST", "SLURM_PROCID", "SLURM_LOCALID", "SLURM_ARRAY_JOB_ID",
+                  "SLURM_ARRAY_TASK_ID")
+
+
+def drop_allocation_env() -> None:
+    """Forget this job's own allocation settings (``SLURM_MEM_PER_NODE``, ...) so that the
+    trial jobs it submits do not inherit them (sbatch exports the environment, and srun
+    refuses a job with both ``SLURM_MEM_PER_NODE`` and its own ``SLURM_MEM_PER_CPU``)."""
+    for name in list(os.environ):
+        if name.startswith(("SLURM_", "SBATCH_", "SRUN_")) and name not in SUBMITIT_READS:
+            del os.environ[name]
+
+
+def _beat(lease, stop: threading.Event, job: Optional[str]) -> None:
+    while not stop.wait(LEASE_BEAT_S):
+        lease.heartbeat(slurm_job_id=job)
+
+
+def submit_search(argv: Sequence[str], cfg) -> int:
+    """Queue the search of ``argv`` (composed: ``cfg``) as a driver job, unless a live carrier
+    holds its lease (then print where the study stands). Returns the exit code."""
+    from launchers.slurm import submit_driver, validate_driver
+
+    try:
+        validate_driver(cfg.launcher.driver)
+    except ValueError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    lease = study_lease(cfg, argv)
+    owner = {"host": os.uname().nodename, "pid": os.getpid(), "what": "submitting a search driver"}
+    if not lease.acquire(owner, job_alive):
+        print(f"the search is already driven: nothing queued\n{standing(cfg, argv)}")
+        return 0
+    folder = Path(cfg.hydra.sweep.dir) / "driver"
+    try:
+        job = submit_driver(SearchDriver(argv, os.getcwd(), str(cfg.results_dir), lease.token),
+                            cfg.launcher.driver, folder,
+                            job_name=f"msfm-search-{cfg.hydra.sweeper.study_name}")
+    except BaseException:
+        lease.release()
+        raise
+    lease.heartbeat(slurm_job_id=str(job.job_id), what="search driver")
+    print(f"search {cfg.hydra.sweeper.study_name}: driver queued as SLURM job {job.job_id} "
+          f"(it submits the trials as jobs; this command is done)\n"
+          f"driver log: {folder / f'{job.job_id}_0_log.err'}\n"
+          f"watch: python -m sweeps.status {shown(argv)}")
+    return 0
+
+
+def driver_line(cfg, argv: Sequence[str]) -> Optional[str]:
+    """The study's driver job and its SLURM state, from the lease; None if none was queued."""
+    from launchers.slurm import job_states
+
+    lease = study_lease(cfg, argv).read()
+    job = ((lease or {}).get("owner") or {}).get("slurm_job_id")
+    if not job:
+        return None
+    state = job_states([str(job)]).get(str(job)) or "unknown to SLURM"
+    done = " (lease released: the driver finished)" if lease.get("released") else ""
+    return f"driver: SLURM job {job} {state}{done}"
+
+
+def standing(cfg, argv: Sequence[str]) -> str:
+    """Where the study stands: its trials against n_trials and the budget, and its driver."""
+    from sweeps.search_ledger import search_status
+
+    found = search_status(cfg)
+    return "\n".join(filter(None, [found["line"] if found else None, driver_line(cfg, argv)]))
