@@ -2,7 +2,8 @@
 
 A :class:`Gate` belongs to one invocation. ``sweeps.run`` makes one and hands Hydra its
 task function bound to it (:class:`sweeps.run.SweepApp`); the sweepers and launchers that
-Hydra builds get the same task function and find the gate with :func:`gate_of`. Nothing is
+Hydra builds get the same task function and find the gate with :func:`gate_of` (a task
+function without a gate is refused). Nothing is
 kept at module level, so two gates (two tests in one process) never see each other.
 """
 from __future__ import annotations
@@ -18,8 +19,9 @@ from sweeps.variants import check_group_overrides, compose_error, compose_jobs, 
 class Gate:
     """Validated grid points of one invocation: job overrides -> (composed config, RunSpec)."""
 
-    def __init__(self) -> None:
+    def __init__(self, argv: Sequence[str] = ()) -> None:
         self._passed: dict[tuple, tuple[DictConfig, RunSpec]] = {}
+        self.argv = list(argv)  # the command line as typed (a chained round runs it again)
 
     def check(self, overrides: Sequence[str]) -> list[RunSpec]:
         """Compose and validate every grid point of a command line: any problem is one
@@ -58,6 +60,11 @@ class Gate:
 
 def gate_of(task_function) -> Gate:
     """The gate an app passed along with its task function (a method of an object that has a
-    ``gate``, as ``sweeps.run`` does), or a fresh one for a plain task function."""
-    owner = getattr(task_function, "__self__", None)
-    return owner.gate if isinstance(getattr(owner, "gate", None), Gate) else Gate()
+    ``gate``, as ``sweeps.run``'s ``SweepApp.main``). A task function without one is refused:
+    the sweepers and launchers trust what passed the gate, so they must not start from an
+    empty one by accident."""
+    gate = getattr(getattr(task_function, "__self__", None), "gate", None)
+    if not isinstance(gate, Gate):
+        raise TypeError(f"{task_function!r}: the project's sweepers and launchers run the task "
+                        "function of sweeps.run (SweepApp.main), which carries the gate")
+    return gate

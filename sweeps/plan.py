@@ -29,7 +29,7 @@ def planned(overrides: Sequence[str]) -> tuple[list[dict], object, object]:
     else None): then the rows are exactly the runs the next ``sweeps.run`` launches."""
     from sweeps import plan_stats
 
-    grid = compose_jobs(overrides, rounds=False)
+    grid = compose_jobs(overrides)
     plan_cfg = grid[0][1].plan
     measured_before = len(plan_stats.MEASURED)
     stats: dict = {}

@@ -1,7 +1,8 @@
 """``python -m sweeps.run [overrides]``: train + evaluate one variant;
 ``python -m sweeps.run +sweep=<name>``: every variant of a paper table (a Hydra multirun);
 ``launcher=slurm``: queue them as SLURM jobs, one variant too (always a multirun, through the
-``msfm_slurm`` Hydra launcher, so its settings are read from one node).
+``msfm_slurm`` Hydra launcher, so its settings are read from one node); a search
+(``+search=...``) is queued as a driver job that submits its trials (``sweeps.search_driver``).
 
 Thin on purpose: compose -> validate -> launch -> record. Returns the variant's bbox AP.
 """
@@ -17,7 +18,7 @@ from omegaconf import DictConfig
 
 from sweeps import schema  # noqa: F401  (registers the typed schema)
 from sweeps.gate import Gate
-from sweeps.naming import label, row_labels
+from sweeps.naming import CONF_DIR, label, row_labels
 from sweeps.setting_homes import check_setting_homes
 from sweeps.variants import objective, one_line
 
@@ -31,12 +32,14 @@ class SweepApp:
         self.gate = Gate()
         self.reference: tuple[dict, int] | None = None  # a search's unsampled variant (names, seed)
         self.planned: list[tuple[str, str]] = []  # (key, label) of every grid point
+        self.composed: Optional[DictConfig] = None  # the first grid point, with its hydra node
         self._console = None  # (SweepConsole, results_dir), created on the first local variant
 
     def precheck(self, argv: Sequence[str]) -> None:
         """Compose and validate every grid point first: any bad input is one line and exit 2,
         before Hydra starts, before anything is trained or submitted."""
         overrides = [a for a in argv if not a.startswith("-")]
+        self.gate.argv = list(argv)  # the command as typed: what a follow-up job runs again
         if any(a.startswith("-") and a not in ("-m", "--multirun") for a in argv):
             return  # --cfg, --help, ...: Hydra's own business
         try:
@@ -45,11 +48,14 @@ class SweepApp:
             multirun = any(a in ("-m", "--multirun") for a in argv) or \
                 bool(cfgs) and cfgs[0].hydra.mode == RunMode.MULTIRUN
             check_setting_homes(overrides, cfgs, multirun)
+            self.composed = cfgs[0] if cfgs else None
         except ValueError as e:
             print(f"error: {one_line(e)}", file=sys.stderr)
             sys.exit(2)
         sweeper = cfgs[0].hydra.sweeper._target_ if specs else ""
-        if sweeper.endswith(("RowsSweeper", "BasicSweeper")):
+        if specs and cfgs[0].get("resolve") is not None:
+            pass  # adaptive seeds: each round's runs join the console as they are launched
+        elif sweeper.endswith(("RowsSweeper", "BasicSweeper")):
             labels = row_labels([spec.names for spec in specs], [spec.variant.seed for spec in specs])
             self.planned += [(spec.key, name) for spec, name in zip(specs, labels)]
         elif specs:  # a search samples its grid points later: they join the console as they come
@@ -99,11 +105,19 @@ class SweepApp:
 
 def run(argv: Sequence[str]) -> None:
     """Validate every grid point of ``argv``, then hand the command line to Hydra."""
+    from sweeps.search_driver import drives_search, submit_search
+
     app = SweepApp()
     app.precheck(argv)
-    try:
-        hydra.main(config_path="../conf", config_name="config", version_base="1.3")(app.main)()
+    if app.composed is not None and drives_search(app.composed):
+        sys.exit(submit_search(argv, app.composed))  # the search runs as a job: nothing waits here
+    saved, sys.argv = sys.argv, ["sweeps.run", *argv]  # what hydra.main parses: a follow-up
+    try:  # job calls run() with the list it was given, no shell in between
+        # an absolute path: in a follow-up job this module is imported, not __main__, and a
+        # relative one would be read as a Python package
+        hydra.main(config_path=str(CONF_DIR), config_name="config", version_base="1.3")(app.main)()
     finally:
+        sys.argv = saved
         app.close()
 
 

@@ -37,6 +37,7 @@ class WandbConf:
     project: str = value("msfm-ablation", PROJECT, optional=False)
     entity: Optional[str] = value(None, PROJECT)
     mode: str = value("offline", kind=str, choices=("offline", "online", "disabled"))
+    notes: Optional[str] = value(None, kind=str, optional=True)  # free text on every run
 
 
 @dataclass

@@ -21,12 +21,12 @@ STYLE = {"finished": "green", "running": "yellow", "failed": "red", "pending": "
 def status_rows(overrides: Sequence[str], composed: list | None = None) -> list[dict]:
     """One row per grid point: overrides, key, label (the variant named by its values), state,
     AP, params, error (and its detail), SLURM job. ``composed``: the grid's
-    ``compose_jobs(overrides, rounds=False)`` when the caller already has it."""
+    ``compose_jobs(overrides)`` when the caller already has it."""
     from launchers.slurm import current
     from results.record import PENDING, ap_of
     from results.store import ResultStore
 
-    composed = compose_jobs(overrides, rounds=False) if composed is None else composed
+    composed = compose_jobs(overrides) if composed is None else composed
     variants = [(job, cfg, variant_of(cfg)) for job, cfg in composed]
     jobs = [(job, ResultStore(cfg.results_dir), v.key()) for job, cfg, v in variants]
     found = current([(store, key) for _, store, key in jobs], move_corrupt=False)
@@ -70,7 +70,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """CLI entry point; returns the process exit code."""
     overrides = list(sys.argv[1:] if argv is None else argv)
     try:
-        composed = compose_jobs(overrides, rounds=False)  # once: the table and the round
+        composed = compose_jobs(overrides)  # once: the table and the round
         search = search_status(composed[0][1])  # None unless the overrides select a search
         rows = search["rows"] if search else status_rows(overrides, composed)
     except ValueError as e:
@@ -78,11 +78,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     print_status(rows, f"status: {' '.join(overrides) or 'defaults'}")
     if not search and any(o.split("=", 1)[0] == "resolve" for o in overrides):
+        from sweeps.chain import chain_status, run_hours
         from sweeps.replicate import plan_round, print_round
 
-        print_round(plan_round(composed))  # seeds done / queued
+        plan = plan_round(composed, gpu_hours=run_hours(composed[0][1]))
+        print_round(plan)  # seeds done / queued
+        if composed[0][1].launcher.name == "slurm":  # chained rounds: the follow-up job
+            print("\n".join(chain_status(composed, plan, overrides)))
     if search:
+        from sweeps.search_driver import driver_line
+
         print(search["line"])  # trials of n_trials, GPU-hours spent of the budget
+        driver = driver_line(composed[0][1], overrides)  # a search queued as a driver job
+        if driver:
+            print(driver)
     return 0
 
 

@@ -132,13 +132,11 @@ def spec_of(cfg: DictConfig, overrides: Sequence[str]) -> RunSpec:
     return spec
 
 
-def compose_jobs(overrides: Sequence[str], check: bool = True,
-                 rounds: bool = True) -> list[tuple[list[str], object]]:
+def compose_jobs(overrides: Sequence[str], check: bool = True) -> list[tuple[list[str], object]]:
     """(job overrides, composed config) for every grid point of a command line, expanded as
     the multirun will; one-line ValueError naming the variant if any is invalid (its Variant
-    is validated when ``check``; :func:`gate` validates everything else too). With
-    ``resolve=`` (and ``rounds``): this round's runs, each grid point with the seed it gets
-    (``sweeps.replicate``)."""
+    is validated when ``check``; the gate validates everything else too). Composing only: with
+    ``resolve=`` a round's runs are ``sweeps.replicate.plan_round`` of these grid points."""
     from hydra import compose, initialize_config_dir
     from hydra.core.override_parser.overrides_parser import OverridesParser
 
@@ -172,10 +170,6 @@ def compose_jobs(overrides: Sequence[str], check: bool = True,
     if master.get("resolve") is not None and not sweeper._target_.endswith("RowsSweeper"):
         raise ValueError("resolve: adaptive seeds run as a sweep of rows: use a preset "
                          "(+sweep=NAME) or -m hydra/sweeper=rows with the rows to compare")
-    if rounds and master.get("resolve") is not None:
-        from sweeps.replicate import plan_round
-
-        return plan_round(composed).composed
     return composed
 
 

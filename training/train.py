@@ -96,6 +96,7 @@ def runner_config(spec: RunSpec, data_root: str, classes, launcher: str = "none"
         backends.append(dict(type="ProjectWandbVisBackend", init_kwargs=dict(
             project=spec.wandb["project"], entity=spec.wandb.get("entity"),
             mode=spec.wandb.get("mode", "offline"), group=spec.sweep or "adhoc",
+            notes=spec.wandb.get("notes"),
             name=spec.label or " ".join(spec.overrides) or "default", dir=spec.work_dir,
             # nested: mmengine adds its own config (with its own `launcher` etc.) at the top
             config={"run": spec.config, **{f"variant.{k}": v for k, v in spec.names.items()}},

@@ -57,7 +57,24 @@ class RowsSweeper(BasicSweeper):
         if self.config.get("resolve") is None:
             log.info(f"Sweep of {len(jobs)} variants")
             return self._launch(jobs, 0)
+        if self.config.launcher.name == "slurm" and not self.config.launcher.wait:
+            return self._chain(jobs)
         return self._rounds(jobs)
+
+    def _chain(self, jobs: List[List[str]]) -> List[Any]:
+        """Adaptive seeds on SLURM: queue this round and a follow-up job that queues the next
+        (``sweeps.chain``); this process returns at once."""
+        from sweeps.chain import carry_on
+
+        loader = self.hydra_context.config_loader
+        composed = [(job, loader.load_sweep_config(self.config, job)) for job in jobs]
+        returns: List[Any] = []
+        try:
+            carry_on(self.config, composed, lambda round_jobs: returns.extend(
+                self._launch(round_jobs, 0)), self.gate.argv)
+        except ValueError as e:
+            sys.exit(f"error: {e}")
+        return returns
 
     def _launch(self, jobs: List[List[str]], initial_job_idx: int) -> List[Any]:
         """Launch ``jobs`` in batches; re-raise a job's exception."""
@@ -73,12 +90,12 @@ class RowsSweeper(BasicSweeper):
         return returns
 
     def _rounds(self, jobs: List[List[str]]) -> List[Any]:
-        """Adaptive seeds (``resolve=``): launch a round, read the store, launch the next, until
-        every row is resolved; one round per invocation when SLURM does not wait for its jobs."""
+        """Adaptive seeds (``resolve=``) where jobs are waited for (local, or SLURM with
+        ``launcher.wait=true``): launch a round, read the store, launch the next, until every
+        row is resolved."""
         from sweeps.replicate import plan_round, print_round
 
         loader, returns, launched = self.hydra_context.config_loader, [], 0
-        once = self.config.launcher.name == "slurm" and not self.config.launcher.wait
         for _ in range(self.config.max_seeds * len(jobs) + 1):  # each round adds a seed
             try:
                 plan = plan_round([(job, loader.load_sweep_config(self.config, job)) for job in jobs])
@@ -89,7 +106,4 @@ class RowsSweeper(BasicSweeper):
                 break
             returns += self._launch([job for job, _ in plan.composed], launched)
             launched += len(plan.composed)
-            if once:
-                log.info("queued; run the same command again for the next round")
-                break
         return returns

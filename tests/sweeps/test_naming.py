@@ -71,7 +71,7 @@ def test_plan_status_and_round_name_each_variant_the_same_by_its_values(tmp_path
     assert shown == expected
     assert [r["label"] for r in status_rows(overrides)] == expected
     if "seed=0,1" not in sweep:  # resolve= picks the seeds itself
-        round_rows = plan_round(compose_jobs([*overrides, "resolve=1.0"], rounds=False)).rows
+        round_rows = plan_round(compose_jobs([*overrides, "resolve=1.0"])).rows
         assert [r["label"] for r in round_rows] == expected
 
 
