@@ -15,7 +15,7 @@ import traceback
 
 BENCHMARKS = ("bench_plan", "bench_msfm_module", "bench_msfm_overhead", "bench_tables",
               "bench_coco_eval", "bench_cpu_schedule", "bench_submit", "bench_bootstrap",
-              "bench_search", "bench_resolve", "bench_pairing")
+              "bench_search", "bench_resolve", "bench_pairing", "bench_evidence")
 
 
 def _summary(name: str, r: dict) -> str:
@@ -60,6 +60,11 @@ def _summary(name: str, r: dict) -> str:
     if name == "bench_pairing":
         return (f"std of Delta AP over {len(r['seeds'])} seeds: paired {r['arms']['paired']['delta_std']}, "
                 f"unpaired {r['arms']['unpaired']['delta_std']} (ratio {r['ratio_paired_to_unpaired']})")
+    if name == "bench_evidence":
+        return (f"{r['runs']} runs x {r['detections_per_run']} detections: a look {r['look_stored']['seconds']} s "
+                f"(peak {r['look_stored']['peak_gib']} GiB), re-render after one more run "
+                f"{r['rerender_one_more_run']['seconds']} s; not stored: {r['baseline_over_stored']}x slower "
+                f"on {r['subset_runs']} runs (goals met: {r['look_goal_met']}, {r['rerender_goal_met']}, {r['peak_goal_met']})")
     return ", ".join(f"{k}={v}" for k, v in list(r.items())[:4])
 
 

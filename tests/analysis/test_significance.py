@@ -256,6 +256,7 @@ def test_compare_cli_end_to_end(store):
     ok = subprocess.run([*cmd, "a=msfm=false", "b=scales=5S"], cwd=cwd, capture_output=True, text=True, timeout=300)
     assert ok.returncode == 0, ok.stderr
     assert "PIPELINE CHECK" in ok.stdout and "150 val images" in ok.stdout
+    assert "evidence: " in ok.stdout and "(B=100)" in ok.stdout  # what the look read / computed
     ap_line = _row(ok.stdout, "AP")
     assert "+3" in ap_line and "<0.001" in ap_line  # Delta ~ +30 AP
     # one seed a side, synthetic data (no prior): the interval covers the val images only, and
