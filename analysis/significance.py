@@ -21,9 +21,14 @@ import pandas as pd
 from description.paper_tables import COLUMNS, TableSpec, match_key
 from results.frame import finished_runs
 from stats.intervals import SeedNoise, interval, seed_noise
+from stats.evidence import Evidence as Built
 from stats.evidence import build, runs_by_row
 from stats.policy import TableEvidence, assess, seeds_to_resolve
 from stats.verdicts import BETTER, DEFAULT_MAX_SEEDS, WORSE, Best
+
+
+INTERVAL_COLUMNS = (*(f"{c}_{e}" for c in COLUMNS for e in ("lo", "hi", "source")), "delta_AP_lo", "delta_AP_hi",
+                    "delta_AP_p", "significant", "verdict", "delta_AP_source")
 
 
 @dataclass
@@ -78,28 +83,14 @@ def add_intervals(spec: TableSpec, table: pd.DataFrame, frame: pd.DataFrame, res
     reps, val_set = built.replicates, built.val_set
     a = assess(built.table, resolve, max_seeds, seed_sigma)
     ev.noise, ev.level, ev.best, ev.sigma_seed = a.noise, a.level, a.best, a.noise.sigma
-    per_seed = {k: np.array([r.aps for r in runs[k]], float) for k in reps}  # (seeds, 6) per variant
-    noises = [a.noise if c == "AP" else _pooled([v[:, i] for v in per_seed.values()]) for i, c in enumerate(COLUMNS)]
-    missing, images_sd = 0, {}
-    for idx, row in table.iterrows():
-        if row["state"] != "finished":
-            continue
-        if row["variant"] not in reps:
-            missing += 1
-            continue
-        for i, c in enumerate(COLUMNS):
-            table.loc[idx, [f"{c}_lo", f"{c}_hi"]] = _row_interval(per_seed[row["variant"]][:, i],
-                                                                   reps[row["variant"]][i], noises[i])
-            table.loc[idx, f"{c}_source"] = noises[i].source
-        _best_mark(table, idx, row, ev.best)
-        st = a.rows.get(row["variant"])
-        if st is None or st.interval is None:
-            continue
-        iv = st.interval
-        table.loc[idx, ["delta_AP_lo", "delta_AP_hi", "delta_AP_p"]] = iv.lo, iv.hi, iv.p
-        table.loc[idx, "significant"] = st.verdict in (BETTER, WORSE)
-        table.loc[idx, ["verdict", "delta_AP_source"]] = st.verdict, iv.source
-        images_sd[row["variant"]] = iv.image_sd
+    intervals = variant_intervals(built, runs, a)
+    finished = table["state"] == "finished"
+    shown = finished & table["variant"].isin(intervals.index)
+    missing = int((finished & ~shown).sum())
+    _join(table, shown, intervals.drop(columns="image_sd"))
+    for idx in table.index[shown]:
+        _best_mark(table, idx, table.loc[idx], ev.best)
+    images_sd = intervals.loc[intervals.index.isin(table.loc[shown, "variant"]), "image_sd"].dropna().to_dict()
     if missing:
         ev.problems.append(f"{missing} row(s) without stored detections")
     if reps:
@@ -111,6 +102,37 @@ def add_intervals(spec: TableSpec, table: pd.DataFrame, frame: pd.DataFrame, res
     ev.sigma_images = float(np.median(list(images_sd.values()))) if images_sd else None
     ev.verdicts = unique["verdict"].dropna().value_counts().to_dict()
     return _finish(ev)
+
+
+def variant_intervals(built: Built, runs: dict, a) -> pd.DataFrame:
+    """Per variant with replicates (index: its key), from its evidence ``built``, its finished
+    ``runs`` and the table's assessment ``a`` (``stats.policy.assess``): its six AP intervals
+    (``<metric>_lo``, ``_hi``, ``_source``) and, where it has one, its Delta AP interval against its
+    baseline (``delta_AP_lo``, ``_hi``, ``_p``, ``delta_AP_source``, ``image_sd``) with its
+    ``verdict`` and ``significant``. A pure function: nothing is read or written."""
+    per_seed = {k: np.array([r.aps for r in runs[k]], float) for k in built.replicates}  # (seeds, 6)
+    noises = [a.noise if c == "AP" else _pooled([v[:, i] for v in per_seed.values()]) for i, c in enumerate(COLUMNS)]
+    rows = []
+    for key, reps in built.replicates.items():
+        row = {"variant": key}
+        for i, c in enumerate(COLUMNS):
+            row[f"{c}_lo"], row[f"{c}_hi"] = _row_interval(per_seed[key][:, i], reps[i], noises[i])
+            row[f"{c}_source"] = noises[i].source
+        st = a.rows.get(key)
+        if st is not None and st.interval is not None:
+            iv = st.interval
+            row.update(delta_AP_lo=iv.lo, delta_AP_hi=iv.hi, delta_AP_p=iv.p, significant=st.verdict in (BETTER, WORSE),
+                       verdict=st.verdict, delta_AP_source=iv.source, image_sd=iv.image_sd)
+        rows.append(row)
+    return pd.DataFrame(rows, columns=["variant", *INTERVAL_COLUMNS, "image_sd"]).set_index("variant")
+
+
+def _join(table: pd.DataFrame, rows: pd.Series, intervals: pd.DataFrame) -> None:
+    """Write ``intervals`` (by variant) into ``table``'s ``rows``, cell by cell where there is a value."""
+    for col in intervals.columns:
+        values = table.loc[rows, "variant"].map(intervals[col])
+        for idx, v in values[values.notna()].items():
+            table.loc[idx, col] = v
 
 
 def _pooled(per_row: list[np.ndarray]) -> SeedNoise:
