@@ -4,8 +4,8 @@ Each round reads the results store, puts an honest interval on every row's Delta
 baseline (and on the sweep's best option), and gives one more seed only to the rows the
 statistics leave unresolved (``stats.policy.next_seeds``), until every row is resolved or has
 ``max_seeds`` seeds. A row with a seed still queued or running gets none until it finishes, so
-re-running the same command with ``launcher=slurm`` advances one round at a time, locally the
-sweeper runs rounds until none is left, and ``sweeps.plan ... resolve=R`` names exactly the
+with ``launcher=slurm`` each round's follow-up job (``sweeps.chain``) queues the next, locally
+the sweeper runs rounds until none is left, and ``sweeps.plan ... resolve=R`` names exactly the
 runs the next ``sweeps.run`` launches. The rows of one sweep are one part of one table.
 """
 from __future__ import annotations
