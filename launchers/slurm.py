@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import os
 import shutil
 import subprocess
 from dataclasses import is_dataclass
@@ -121,6 +122,28 @@ def submit_driver(fn, conf, folder: str | Path, job_name: str, after: Sequence[s
     )
     ex.update_parameters(**{k: v for k, v in params.items() if v is not None})
     return ex.submit(fn)
+
+
+def job_alive(job_id: str) -> bool:
+    """Whether SLURM still has ``job_id`` pending or running (a requeued job is): what a lease's
+    ``job_alive`` asks of its owner's job."""
+    return job_states([job_id]).get(job_id) in ACTIVE
+
+
+# what submitit's SlurmJobEnvironment reads of this job (its requeue on a signal needs them)
+SUBMITIT_READS = ("SLURM_JOB_ID", "SLURM_NTASKS", "SLURM_JOB_NUM_NODES", "SLURM_NODEID",
+                  "SLURM_JOB_NODELIST", "SLURM_PROCID", "SLURM_LOCALID", "SLURM_ARRAY_JOB_ID",
+                  "SLURM_ARRAY_TASK_ID")
+
+
+def drop_allocation_env() -> None:
+    """In a job that submits jobs (a search driver, a follow-up): forget this job's own
+    allocation settings (``SLURM_MEM_PER_NODE``, ...) so that the jobs it submits (trials, a
+    round) do not inherit them: sbatch exports the environment, and srun refuses a job with
+    both ``SLURM_MEM_PER_NODE`` and its own ``SLURM_MEM_PER_CPU``."""
+    for name in list(os.environ):
+        if name.startswith(("SLURM_", "SBATCH_", "SRUN_")) and name not in SUBMITIT_READS:
+            del os.environ[name]
 
 
 def _base_alive(base: str) -> bool:

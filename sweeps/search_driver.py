@@ -32,13 +32,6 @@ def drives_search(cfg) -> bool:
         and not cfg.launcher.wait
 
 
-def job_alive(job_id: str) -> bool:
-    """Whether SLURM still lists ``job_id`` as queued or running (a requeued driver is)."""
-    from launchers.slurm import ACTIVE, job_states
-
-    return job_states([job_id]).get(job_id) in ACTIVE
-
-
 def study_lease(cfg, argv: Sequence[str]):
     """The lease of the study ``argv`` names, in the store of the composed ``cfg``."""
     from results.lease import Lease, study_key
@@ -64,6 +57,7 @@ class SearchDriver:
     def __call__(self) -> None:
         import runpy
 
+        from launchers.slurm import drop_allocation_env, job_alive
         from results.lease import Lease, study_key
 
         os.chdir(self.cwd)
@@ -95,21 +89,6 @@ class SearchDriver:
         return submitit.helpers.DelayedSubmission(self)
 
 
-# what submitit's SlurmJobEnvironment reads of this job (its requeue on a signal needs them)
-SUBMITIT_READS = ("SLURM_JOB_ID", "SLURM_NTASKS", "SLURM_JOB_NUM_NODES", "SLURM_NODEID",
-                  "SLURM_JOB_NODELIST", "SLURM_PROCID", "SLURM_LOCALID", "SLURM_ARRAY_JOB_ID",
-                  "SLURM_ARRAY_TASK_ID")
-
-
-def drop_allocation_env() -> None:
-    """Forget this job's own allocation settings (``SLURM_MEM_PER_NODE``, ...) so that the
-    trial jobs it submits do not inherit them (sbatch exports the environment, and srun
-    refuses a job with both ``SLURM_MEM_PER_NODE`` and its own ``SLURM_MEM_PER_CPU``)."""
-    for name in list(os.environ):
-        if name.startswith(("SLURM_", "SBATCH_", "SRUN_")) and name not in SUBMITIT_READS:
-            del os.environ[name]
-
-
 def _beat(lease, stop: threading.Event, job: Optional[str]) -> None:
     while not stop.wait(LEASE_BEAT_S):
         lease.heartbeat(slurm_job_id=job)
@@ -118,7 +97,7 @@ def _beat(lease, stop: threading.Event, job: Optional[str]) -> None:
 def submit_search(argv: Sequence[str], cfg) -> int:
     """Queue the search of ``argv`` (composed: ``cfg``) as a driver job, unless a live carrier
     holds its lease (then print where the study stands). Returns the exit code."""
-    from launchers.slurm import submit_driver, validate_driver
+    from launchers.slurm import job_alive, submit_driver, validate_driver
 
     try:
         validate_driver(cfg.launcher.driver)

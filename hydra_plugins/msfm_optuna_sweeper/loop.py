@@ -41,8 +41,6 @@ class Search:
                               pruner=pruner_spec(conf.pruner, config.schedule),
                               heartbeat_interval=conf.heartbeat_interval,
                               grace_period=conf.grace_period)
-        # launcher.wait=false on SLURM: launch returns once queued, we poll the records
-        self.asynchronous = config.launcher.name == "slurm" and not config.launcher.get("wait")
         self.stop_reason = None
         self._stats_cache: dict = {}
         self._waited: tuple = ()  # the trials started elsewhere last waited on, and their state
@@ -110,8 +108,9 @@ class Search:
         log.info(f"launching trials {[t.number for t, _, _ in batch]}")
         launch(jobs)
         self.teller.tell_ended()
-        if not self.asynchronous:  # what launch left running is someone else's now
-            beats.ids.difference_update(trial_id(t) for t, _, _ in batch)
+        # launch waits for the batch (locally, or launcher.wait=true on SLURM, as the driver
+        # job runs it): what it left running is someone else's now
+        beats.ids.difference_update(trial_id(t) for t, _, _ in batch)
 
     def _over_gpu_budget(self, trials) -> bool:
         from sweeps.search_ledger import planned_gpu_hours, spent_gpu_hours

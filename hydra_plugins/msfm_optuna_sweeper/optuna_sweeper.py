@@ -38,7 +38,7 @@ class OptunaSweeperConf:
     study_name: str = "msfm"
     storage: Optional[str] = None  # journal file path or RDB URL; null: <sweep dir>/optuna.journal
     n_trials: int = 20  # total trials of the study: re-running completes it, never adds more
-    n_jobs: int = 1  # trials running at once (a batch; asynchronous with launcher.wait=false)
+    n_jobs: int = 1  # trials running at once (a batch: the next is asked once it has ended)
     params_budget_m: Optional[float] = None  # params limit in M (mode=constrained; any mode)
     budget_gpu_hours: Optional[float] = None  # no new trial once spent + running >= this
     max_rejected: int = 100  # untrainable samples in a row before the search gives up

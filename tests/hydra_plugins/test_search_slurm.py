@@ -10,7 +10,7 @@ pytestmark = [pytest.mark.slurm, pytest.mark.usefixtures("slurm_cluster")]
 @pytest.mark.slow
 def test_trial_running_as_slurm_job_is_pruned_through_the_journal_study(tmp_path):
     proc = sweeps_run(tmp_path, "+search=msfm", "hydra.sweeper.n_trials=1", *PRUNE_ALL,
-                      *ONE_VARIANT, *CPU_DDP, "wandb.enabled=false")
+                      *ONE_VARIANT, *CPU_DDP, "launcher.wait=true", "wandb.enabled=false")
     assert proc.returncode == 0, proc.stderr[-3000:]  # launcher.wait: the search waited
     [record] = records(tmp_path)
     assert record["slurm_job_id"] and record["world_size"] == 2

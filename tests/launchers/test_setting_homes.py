@@ -54,7 +54,7 @@ def test_a_setting_nothing_reads_is_refused_naming_its_home(compose_cfg, overrid
 
 @pytest.mark.parametrize("overrides", [
     ["launcher=slurm", "launcher.nodes=2", "launcher.wait=true", "hydra.sweep.dir=/tmp/x"],
-    ["+search=msfm"],  # its preset sets launcher.wait for either launcher: not typed, not refused
+    ["+search=msfm"],  # a local search: nothing of SLURM typed, nothing refused
     ["launcher.name=local", "hydra.run.dir=/tmp/x"],
 ])
 def test_a_setting_on_its_home_passes(compose_cfg, overrides):
