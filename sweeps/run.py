@@ -18,6 +18,7 @@ from omegaconf import DictConfig
 
 from sweeps import schema  # noqa: F401  (registers the typed schema)
 from sweeps.gate import Gate
+from sweeps.kinds import SweeperKind, sweeper_kind
 from sweeps.naming import CONF_DIR, label, row_labels
 from sweeps.setting_homes import check_setting_homes
 from sweeps.variants import objective, one_line
@@ -52,10 +53,10 @@ class SweepApp:
         except ValueError as e:
             print(f"error: {one_line(e)}", file=sys.stderr)
             sys.exit(2)
-        sweeper = cfgs[0].hydra.sweeper._target_ if specs else ""
+        kind = sweeper_kind(cfgs[0].hydra.sweeper) if specs else None
         if specs and cfgs[0].get("resolve") is not None:
             pass  # adaptive seeds: each round's runs join the console as they are launched
-        elif sweeper.endswith(("RowsSweeper", "BasicSweeper")):
+        elif kind in (SweeperKind.ROWS, SweeperKind.GRID):
             labels = row_labels([spec.names for spec in specs], [spec.variant.seed for spec in specs])
             self.planned += [(spec.key, name) for spec, name in zip(specs, labels)]
         elif specs:  # a search samples its grid points later: they join the console as they come

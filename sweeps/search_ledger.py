@@ -11,6 +11,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Iterable, Optional
 
+from sweeps.kinds import SweeperKind, sweeper_kind
+
 NOT_TRAINED = ("rejected", "over_params_budget")  # told without training: never counted
 
 
@@ -112,7 +114,7 @@ def search_status(cfg) -> Optional[dict]:
     selects an Optuna search; else its trials as status rows (one per trained or reused trial)
     and its summary line."""
     sweeper = cfg.hydra.sweeper
-    if not str(sweeper.get("_target_", "")).endswith("OptunaSweeper"):
+    if sweeper_kind(sweeper) is not SweeperKind.SEARCH:
         return None
     import optuna
 

@@ -21,6 +21,7 @@ from typing import Sequence
 from omegaconf import DictConfig, OmegaConf
 
 from launchers.slurm_conf import PLUGIN, SlurmConf
+from sweeps.kinds import SweeperKind, sweeper_kind
 
 SLURM_FIELDS = tuple(f.name for f in fields(SlurmConf))
 
@@ -61,7 +62,7 @@ def _check_launcher(typed: set[str], launcher: dict, own: DictConfig, multirun: 
 
 def _check_objective(typed: set[str], sweeper: DictConfig) -> None:
     """A search's study is told from the records by its mode: ``objective`` is not read."""
-    if "objective" in typed and str(sweeper.get("_target_")).endswith("OptunaSweeper"):
+    if "objective" in typed and sweeper_kind(sweeper) is SweeperKind.SEARCH:
         raise ValueError(f"objective: a search optimises what hydra.sweeper.mode says (now "
                          f"{sweeper.mode}); set hydra.sweeper.mode=pareto|ap|constrained instead")
 

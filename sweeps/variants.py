@@ -141,6 +141,7 @@ def compose_jobs(overrides: Sequence[str], check: bool = True) -> list[tuple[lis
     from hydra.core.override_parser.overrides_parser import OverridesParser
 
     from sweeps.grid import expand
+    from sweeps.kinds import SweeperKind, sweeper_kind
 
     check_group_overrides(overrides)
     parsed = OverridesParser.create().parse_overrides(list(overrides))
@@ -151,7 +152,8 @@ def compose_jobs(overrides: Sequence[str], check: bool = True) -> list[tuple[lis
         except Exception as e:  # noqa: BLE001
             raise ValueError(compose_error(e)) from None
         sweeper = master.hydra.sweeper
-        if sweeper._target_.endswith(("RowsSweeper", "BasicSweeper")):
+        kind = sweeper_kind(sweeper)
+        if kind in (SweeperKind.ROWS, SweeperKind.GRID):
             jobs = expand(sweeper.get("rows"), sweeper.get("params"), overrides)
         else:  # a search samples its grid points later: validate what is fixed now
             jobs = [fixed]
@@ -167,7 +169,7 @@ def compose_jobs(overrides: Sequence[str], check: bool = True) -> list[tuple[lis
             composed.append((job, cfg))
     if master.get("resolve") is not None:  # its own range first, as for every other field
         domain_of(schema.Config, "resolve").check("resolve", master.resolve)
-    if master.get("resolve") is not None and not sweeper._target_.endswith("RowsSweeper"):
+    if master.get("resolve") is not None and kind is not SweeperKind.ROWS:
         raise ValueError("resolve: adaptive seeds run as a sweep of rows: use a preset "
                          "(+sweep=NAME) or -m hydra/sweeper=rows with the rows to compare")
     return composed
