@@ -117,3 +117,22 @@ def test_storage_password_never_reaches_the_driver_jobs_script_name_or_log(tmp_p
     name = subprocess.run(["sacct", "-n", "-X", "-P", "-j", job, "-o", "JobName"],
                           capture_output=True, text=True).stdout
     assert name.strip() and "s3cret" not in name
+
+
+@pytest.mark.slow
+def test_preempted_driver_requeues_itself_and_resumes_the_study(tmp_path):
+    first = sweeps_run(tmp_path, *SEARCH)
+    assert first.returncode == 0, first.stderr[-3000:]
+    job = driver_job(first.stdout)
+    wait_for(lambda: records(tmp_path), every=0.5)  # the driver has launched a trial
+    # what SLURM sends before a preemption or the time limit (submitit's checkpoint signal)
+    subprocess.run(["scancel", "--signal=USR2", job], check=True)
+    wait_for(lambda: state(job) in ("COMPLETED", "FAILED", "CANCELLED"))
+    log = (tmp_path / f"sweeps/search/driver/{job}_0_log.out").read_text()
+    assert state(job) == "COMPLETED" and f"Requeued job {job}" in log, log[-3000:]
+    assert log.count("trials so far") == 2  # the requeued driver reopened the study
+    trials = study(tmp_path).trials
+    assert [t.state.name for t in trials] == ["COMPLETE", "COMPLETE"]
+    rs = records(tmp_path)
+    assert all(r["status"] == "finished" and r["attempts"] == 1 for r in rs)
+    assert sorted(r["slurm_job_id"] for r in rs) == sorted(trial_jobs(tmp_path))
