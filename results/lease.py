@@ -101,9 +101,11 @@ class Lease:
         lease["owner"] = {**lease.get("owner", {}), **owner}
         write_json_atomic(self.path, lease)
 
-    def release(self) -> None:
-        """Give the lease up: the study has no carrier now (kept, marked, for the record)."""
+    def release(self, **owner) -> None:
+        """Give the lease up: the study has no carrier now (kept, marked, for the record;
+        ``owner``: fields to update, e.g. why it ended)."""
         lease = self.read()
         if lease is not None:
             lease.update(released=True, heartbeat=time.time())
+            lease["owner"] = {**lease.get("owner", {}), **owner}
             write_json_atomic(self.path, lease)

@@ -91,11 +91,13 @@ def carry_on(config, composed, launch: Callable[[list], object], argv: Sequence[
     rounds = int(((held or {}).get("owner") or {}).get("round", 0))
     try:
         follow_up = _link(config, composed, launch, argv, lease, rounds, me)
-    except BaseException:
-        lease.release()  # the next invocation takes over at once, not after the TTL
+    except BaseException as e:  # the next invocation takes over at once, not after the TTL
+        from results.study import mask_url
+
+        lease.release(stage=mask_url(f"stopped: {type(e).__name__}: {e}")[:500], slurm_job_id=me)
         raise
     if follow_up is None:
-        lease.release()
+        lease.release(stage="done")
 
 
 def _link(config, composed, launch, argv, lease, rounds: int, me):
@@ -129,9 +131,15 @@ def _link(config, composed, launch, argv, lease, rounds: int, me):
 
 
 def watch_command(argv: Sequence[str]) -> str:
-    """The status command of the study typed as ``argv``."""
+    """The status command of the study typed as ``argv`` (a URL's password masked)."""
+    from results.study import mask_url
+
+    def shown(a: str) -> str:
+        key, sep, value = a.partition("=")
+        return f"{key}={mask_url(value)}" if sep and "://" in value else a
+
     return shlex.join(["python", "-m", "sweeps.status",
-                       *(a for a in argv if a not in ("-m", "--multirun"))])
+                       *(shown(a) for a in argv if a not in ("-m", "--multirun"))])
 
 
 def standing(lease: dict | None, argv: Sequence[str]) -> str:
@@ -214,13 +222,18 @@ def chain_status(composed, plan, argv: Sequence[str]) -> list[str]:
                      f"{c.get('running', 0)} running" + (f", {c['failed']} failed" if c.get("failed") else ""))
     lease = Lease(cfg0.results_dir, study_key(argv)).read()
     owner = (lease or {}).get("owner") or {}
-    if lease and not lease.get("released") and owner.get("slurm_job_id"):
-        job = owner["slurm_job_id"]
-        lines.append(f"follow-up job {job}: {job_states_one(job)} ({owner.get('stage', 'waiting')})")
+    job, stage = owner.get("slurm_job_id"), str(owner.get("stage", ""))
+    if lease and lease.get("released") and stage == "done":
+        lines.append("the chain has ended: every row settled, tables written")
     elif lease and lease.get("released"):
-        lines.append("no follow-up: the chain has ended (run the same command to carry it on)")
+        where = f" in job {job} ({job_states_one(job)})" if job else ""
+        lines.append(f"the chain stopped{where}: {stage}; the same command carries it on")
+    elif job:
+        state = job_states_one(job)
+        lines.append(f"follow-up job {job}: {state} ({stage or 'waiting'})" + (
+            "" if state in ("PENDING", "RUNNING") else "; gone: the same command carries it on"))
     else:
-        lines.append("no follow-up job: run the sweep's command to queue the next round")
+        lines.append("no follow-up job: the sweep's command queues the next round")
     hours = plan.cost.gpu_hours if plan.cost else 0.0
     lines.append(f"expected remaining: {plan.cost.more_seeds if plan.cost else 0} run(s), "
                  f"~{hours:.1f} GPU-hours")
