@@ -97,10 +97,13 @@ def _beat(lease, stop: threading.Event, job: Optional[str]) -> None:
 def submit_search(argv: Sequence[str], cfg) -> int:
     """Queue the search of ``argv`` (composed: ``cfg``) as a driver job, unless a live carrier
     holds its lease (then print where the study stands). Returns the exit code."""
-    from launchers.slurm import job_alive, submit_driver, validate_driver
+    from launchers.slurm import job_alive, submit_driver, validate_launcher
 
-    try:
-        validate_driver(cfg.launcher.driver)
+    from sweeps.search_options import check_options
+
+    try:  # what the driver would find only on the cluster: one line here, nothing queued
+        check_options(cfg.hydra.sweeper, cfg.schedule)
+        validate_launcher(cfg.launcher)  # the trials' job shape and the driver's
     except ValueError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2

@@ -10,8 +10,9 @@ from typing import Callable, Sequence
 from hydra_plugins.msfm_optuna_sweeper.asking import Asker
 from hydra_plugins.msfm_optuna_sweeper.heartbeat import Heartbeat, wait_line
 from hydra_plugins.msfm_optuna_sweeper.space import parse_space
-from hydra_plugins.msfm_optuna_sweeper.study_setup import check_options, open_study, pruner_spec
+from hydra_plugins.msfm_optuna_sweeper.study_setup import open_study, pruner_spec
 from hydra_plugins.msfm_optuna_sweeper.telling import Teller
+from sweeps.search_options import check_options
 
 log = logging.getLogger(__name__)
 

@@ -136,3 +136,13 @@ def test_preempted_driver_requeues_itself_and_resumes_the_study(tmp_path):
     rs = records(tmp_path)
     assert all(r["status"] == "finished" and r["attempts"] == 1 for r in rs)
     assert sorted(r["slurm_job_id"] for r in rs) == sorted(trial_jobs(tmp_path))
+
+
+@pytest.mark.parametrize("bad, field", [("hydra.sweeper.mode=best", "hydra.sweeper.mode:"),
+                                        ("launcher.driver.cpus_per_task=0",
+                                         "launcher.driver.cpus_per_task:")])
+def test_bad_search_option_is_one_line_before_a_driver_is_queued(tmp_path, bad, field):
+    proc = sweeps_run(tmp_path, *SEARCH, bad)
+    assert proc.returncode == 2 and proc.stderr.strip().splitlines()[-1].startswith(
+        f"error: {field}"), proc.stderr[-2000:]
+    assert not (tmp_path / "sweeps/search/driver").exists()  # nothing queued

@@ -141,7 +141,7 @@ def test_optuna_dashboard_reads_our_journal_study(tmp_path):
 
 
 def test_a_pruner_without_evaluations_before_the_end_is_a_one_line_error(compose_cfg):
-    from hydra_plugins.msfm_optuna_sweeper.study_setup import check_options
+    from sweeps.search_options import check_options
 
     cfg = compose_cfg("+search=msfm_pruned", "schedule=1x", "schedule.val_interval=12")
     with pytest.raises(ValueError, match=r"^hydra.sweeper.pruner.name: hyperband needs val AP before the "
@@ -158,7 +158,7 @@ def test_a_pruner_without_evaluations_before_the_end_is_a_one_line_error(compose
                                                   ("msfm_pruned", "ap", "hyperband"),
                                                   ("msfm_constrained", "constrained", "none")])
 def test_every_search_preset_composes_with_our_sweeper(compose_cfg, preset, mode, pruner):
-    from hydra_plugins.msfm_optuna_sweeper.study_setup import check_options
+    from sweeps.search_options import check_options
 
     cfg = compose_cfg(f"+search={preset}")
     sweeper = cfg.hydra.sweeper
