@@ -210,38 +210,3 @@ def test_states_of_array_tasks_that_never_started():
         subprocess.run(["scancel", job], check=True)
     wait_for(lambda: set(job_states(tasks).values()) == {"CANCELLED"}, timeout=60)
     assert set(job_states(tasks)) == set(tasks)
-
-
-@pytest.mark.slow
-def test_adaptive_seeds_advance_one_round_per_invocation(tmp_path):
-    """resolve= on SLURM: a run queues one round and returns; re-running while it is queued
-    queues nothing; once it has finished, re-running queues exactly what the plan names."""
-    # one single-process job per run (launcher=slurm alone is the paper's shape: 8 DDP
-    # processes and 8 GPUs a job, so the 2-core node ran this round's jobs one after the other)
-    args = ("-m", "hydra/sweeper=rows", "launcher=slurm", "launcher.tasks_per_node=1",
-            "launcher.gpus_per_node=0", "launcher.cpus_per_task=1",
-            "launcher.timeout_min=30", "msfm.enabled=false,true", "resolve=2.0", "seed_sigma=1.0",
-            "max_seeds=2", "wandb.enabled=false", "dataset.num_val=6")
-    first = sweeps_run(tmp_path, *args)
-    assert first.returncode == 0, first.stderr[-3000:]
-    assert len(records(tmp_path)) == 2 and {r["seed"] for r in records(tmp_path)} == {0}
-    again = sweeps_run(tmp_path, *args)  # round 1 still queued or running: nothing new
-    assert again.returncode == 0 and len(records(tmp_path)) == 2, again.stdout[-2000:]
-    assert "waits for seed 0" in again.stdout or all(
-        r["status"] == "finished" for r in records(tmp_path))  # unless round 1 was that quick
-    wait_for(lambda: all(r["status"] in ("finished", "failed") for r in records(tmp_path)))
-    assert all(r["status"] == "finished" for r in records(tmp_path))
-    plan_args = [a for a in args if a not in ("-m",)]
-    from sweeps.plan import planned as plan_rows
-
-    _, _, round2 = plan_rows([f"output_root={tmp_path}", *TINY, *plan_args])
-    named = sorted(r["key"] for r in round2.rows if r["seed"] is not None)
-    third = sweeps_run(tmp_path, *args)
-    try:
-        assert third.returncode == 0, third.stderr[-3000:]
-        assert sorted(r["seed"] for r in records(tmp_path)) == [0, 0] + [1] * len(named)
-    finally:  # round 2 is queued, not awaited: it must not train through the next tests
-        queued = [r["slurm_job_id"] for r in records(tmp_path)
-                  if r["status"] in ("pending", "running") and r.get("slurm_job_id")]
-        if queued:
-            subprocess.run(["scancel", *queued], check=True)

@@ -1,6 +1,7 @@
 """Adaptive rounds on the real local SLURM cluster, carried on by follow-up jobs: one command
 runs the study to its tables, a second invocation queues nothing twice, ``scancel`` of the
-follow-up is picked up by the same command without duplicating a run, and an override with
+follow-up is picked up by the same command without duplicating a run and queues exactly the
+round the plan names, and an override with
 shell syntax reaches the follow-up's Hydra unchanged and runs nothing."""
 import json
 import subprocess
@@ -108,7 +109,16 @@ def test_scancel_of_the_follow_up_then_the_same_command_completes_without_duplic
     assert "round 1 of at most 2" in status.stdout, status.stdout[-2000:] + status.stderr[-2000:]
     wait_for(lambda: all(r["status"] == "finished" for r in records(tmp_path)), timeout=300)
     assert not done(tmp_path)  # the chain stopped with its follow-up
+    from sweeps.plan import planned as plan_rows  # what the next round launches, by the plan
+
+    _, _, round2 = plan_rows([f"output_root={tmp_path}", *TINY, *STUDY[1:], INJECTION])
+    named = sorted(r["key"] for r in round2.rows if r["seed"] is not None)
     again = subprocess.run(command(tmp_path), cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert again.returncode == 0 and "plans the next round" in again.stdout, again.stderr[-2000:]
+    from description.paper_tables import match_key
+
+    launched = sorted(match_key(r["variant"]["msfm"], r["variant"]["detector"], r["variant"])
+                      for r in records(tmp_path) if r["seed"] == 1)
+    assert launched == named  # round 2 is exactly what the plan named
     wait_for(lambda: done(tmp_path))
     check_completed(tmp_path, since, follow_ups=1)  # the new chain's (a cancelled one may not count)
