@@ -63,8 +63,11 @@ class SearchDriver:
         os.chdir(self.cwd)
         lease = Lease(self.results_dir, study_key(self.argv))
         job = os.environ.get("SLURM_JOB_ID")
+        held = lease.read() or {}  # ours: the submitter's token, or this job's (a requeue)
+        mine = held.get("token") == self.token or \
+            (held.get("owner") or {}).get("slurm_job_id") == job
         if not lease.acquire({"slurm_job_id": job, "what": "search driver"}, job_alive,
-                             holder=self.token):
+                             holder=held.get("token") if mine else None):
             print(f"another carrier holds the study's lease ({lease.path}); this driver stops")
             return
         self.token = lease.token  # a requeued driver (same callable) keeps holding it
@@ -98,7 +101,6 @@ def submit_search(argv: Sequence[str], cfg) -> int:
     """Queue the search of ``argv`` (composed: ``cfg``) as a driver job, unless a live carrier
     holds its lease (then print where the study stands). Returns the exit code."""
     from launchers.slurm import job_alive, submit_driver, validate_launcher
-
     from sweeps.search_options import check_options
 
     try:  # what the driver would find only on the cluster: one line here, nothing queued
