@@ -15,7 +15,8 @@ import traceback
 
 BENCHMARKS = ("bench_plan", "bench_msfm_module", "bench_msfm_overhead", "bench_tables",
               "bench_coco_eval", "bench_cpu_schedule", "bench_submit", "bench_bootstrap",
-              "bench_search", "bench_resolve", "bench_pairing", "bench_evidence")
+              "bench_search", "bench_resolve", "bench_pairing", "bench_evidence",
+              "bench_chain")
 
 
 def _summary(name: str, r: dict) -> str:
@@ -65,6 +66,10 @@ def _summary(name: str, r: dict) -> str:
                 f"(peak {r['look_stored']['peak_gib']} GiB), re-render after one more run "
                 f"{r['rerender_one_more_run']['seconds']} s; not stored: {r['baseline_over_stored']}x slower "
                 f"on {r['subset_runs']} runs (goals met: {r['look_goal_met']}, {r['rerender_goal_met']}, {r['peak_goal_met']})")
+    if name == "bench_chain":
+        return (f"command {r['command_s']} s; follow-up jobs {r['follow_up_wall_s']} s each; idle gap "
+                f"between rounds {r['idle_gap_s']} s ({r['idle_gap_to_round_wall']} of a round's wall; "
+                f"an empty job {r['empty_job_wall_s']} s)")
     return ", ".join(f"{k}={v}" for k, v in list(r.items())[:4])
 
 
