@@ -122,3 +122,21 @@ def test_scancel_of_the_follow_up_then_the_same_command_completes_without_duplic
     assert launched == named  # round 2 is exactly what the plan named
     wait_for(lambda: done(tmp_path))
     check_completed(tmp_path, since, follow_ups=1)  # the new chain's (a cancelled one may not count)
+
+
+@pytest.mark.slow
+def test_a_round_job_that_dies_is_failed_with_its_id_and_retried_by_the_chain(tmp_path):
+    since = datetime.now().replace(microsecond=0)
+    first = subprocess.run(command(tmp_path), cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert first.returncode == 0, first.stderr[-2000:]
+    victim = records(tmp_path)[0]
+    subprocess.run(["scancel", victim["slurm_job_id"]], check=True)
+    wait_for(lambda: done(tmp_path))
+    runs = records(tmp_path)
+    assert sorted((r["status"], r["seed"]) for r in runs) == \
+        [("finished", 0), ("finished", 0), ("finished", 1), ("finished", 1)], \
+        [(r["status"], r.get("error")) for r in runs]
+    [retried] = [r for r in runs if r["key"] == victim["key"]]
+    assert retried["slurm_job_id"] != victim["slurm_job_id"]  # queued again by a follow-up
+    tasks = [job for job, name in sacct_jobs(tmp_path, since) if not name.endswith("-followup")]
+    assert len(tasks) == len(runs) + 1 and victim["slurm_job_id"] in tasks  # only that one twice
