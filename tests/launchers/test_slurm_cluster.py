@@ -182,11 +182,13 @@ def record_label(tmp_path, args) -> str:
 
 @pytest.mark.slow
 def test_search_runs_its_trials_as_slurm_jobs(tmp_path):
-    """Same command as the local search, launcher=slurm: the launcher waits for each trial."""
+    """Same command as the local search, launcher=slurm launcher.wait=true: the search stays in
+    this process and the launcher waits for each trial (without wait: a driver job,
+    tests/hydra_plugins/test_search_driver.py)."""
     from tests.helpers import GN32_SIZE, SPACE, study
 
     proc = sweeps_run(tmp_path, "+search=msfm", "hydra.sweeper.n_trials=2", *SPACE, *GN32_SIZE,
-                      *CPU_DDP, "wandb.enabled=false")
+                      *CPU_DDP, "launcher.wait=true", "wandb.enabled=false")
     assert proc.returncode == 0, proc.stderr[-3000:]
     trials = study(tmp_path).trials
     assert len(trials) == 2 and all(t.state.name == "COMPLETE" for t in trials)
