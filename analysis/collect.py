@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from description.paper_tables import COLUMNS, MSFM_FIELDS, RowSpec, TableSpec, load_specs, match_key, paper_baselines
+from description.paper_tables import COLUMNS, RowKey, RowSpec, TableSpec, load_specs, paper_baselines
 from results.frame import finished_runs
 from results.record import FAILED, FINISHED, PENDING, PRUNED, RUNNING
 
@@ -21,7 +21,8 @@ TEXT_COLUMNS = ("significant", "verdict", "best", "delta_AP_source",  # object c
 
 
 def summarize(frame: pd.DataFrame, metric: str) -> pd.DataFrame:
-    """Per variant (``match``): state, seeds ``n``, mean and std of each AP column, params in M.
+    """Per variant (``match``): its ``row_key``, state, seeds ``n``, mean and std of each AP
+    column, params in M.
 
     Reruns of the same seed count once (``results.frame.finished_runs``).
     """
@@ -35,6 +36,7 @@ def summarize(frame: pd.DataFrame, metric: str) -> pd.DataFrame:
     out["params_M"] = grouped["params"].mean() / 1e6
     out = out.reindex(state.index)
     out.insert(0, "state", state)
+    out.insert(0, "row_key", pd.Series(dict(zip(frame["match"], frame["row_key"])), dtype=object))
     # finished, but without this metric (e.g. no segm_* in a Mask R-CNN record)
     out.loc[(out["state"] == FINISHED) & out["n"].isna(), "state"] = f"no {metric} metrics"
     out["n"] = out["n"].fillna(0).astype(int)
@@ -51,7 +53,7 @@ def extra_rows(spec: TableSpec, stats: pd.DataFrame) -> dict[str, list[RowSpec]]
     """Variants in the records that are no row of any paper table but vary only what one part of
     ``spec`` varies (``scales=[0.5,1.0]`` next to Scales' 3S, 5S, ...): part name -> rows for
     them, named by the values they differ in. A variant fits the first such part."""
-    known = {r.match for s in load_specs().values() for p in s.parts for r in p.rows}
+    known = {r.key for s in load_specs().values() for p in s.parts for r in p.rows}
     fixed = {}  # part -> (detector, the knobs its rows share and their values)
     for part in spec.parts:
         rows = [r for r in part.rows if not r.baseline]
@@ -59,13 +61,12 @@ def extra_rows(spec: TableSpec, stats: pd.DataFrame) -> dict[str, list[RowSpec]]
             same = {k: v for k, v in rows[0].msfm.items() if all(r.msfm[k] == v for r in rows)}
             fixed[part.name] = (rows[0].detector, same)
     out: dict[str, list[RowSpec]] = {}
-    for match in stats.index:
-        parts = str(match).split("|")
-        if parts[0] != "msfm" or match in known or len(parts) != 2 + len(MSFM_FIELDS):
+    for key in stats["row_key"]:
+        if key.msfm is None or key in known:
             continue
-        values = dict(zip(MSFM_FIELDS, parts[2:]))
+        values = key.values
         for name, (detector, same) in fixed.items():
-            if detector == parts[1] and all(values[k] == v for k, v in same.items()):
+            if detector == key.detector and all(values[k] == v for k, v in same.items()):
                 label = " ".join(f"{k}={v}" for k, v in values.items() if k not in same)
                 out.setdefault(name, []).append(RowSpec(label, detector, False, values, None, None))
                 break
@@ -84,7 +85,7 @@ def build_table(spec: TableSpec, stats: pd.DataFrame, paper: bool = True) -> pd.
             vals = _values(stats, r.match) if r.evaluable else {"state": NOT_EVALUABLE, "n": 0}
             if vals["state"] != FINISHED:
                 vals = {"state": vals["state"], "n": 0}
-            base = _values(stats, match_key(False, r.detector, {}))
+            base = _values(stats, str(RowKey(r.detector)))
             row = {
                 "part": part.name,
                 "name": r.name,

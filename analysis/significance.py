@@ -13,17 +13,18 @@ in the table's ``Evidence``.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from typing import Iterable
 
 import numpy as np
 import pandas as pd
 
-from description.paper_tables import COLUMNS, TableSpec, match_key
+from description.paper_tables import COLUMNS, RowKey, TableSpec
 from results.frame import finished_runs
 from stats.intervals import SeedNoise, interval, seed_noise
 from stats.evidence import Evidence as Built
 from stats.evidence import build, runs_by_row
-from stats.policy import TableEvidence, assess, seeds_to_resolve
+from stats.policy import Assessment, TableEvidence, assess, seeds_to_resolve
 from stats.verdicts import BETTER, DEFAULT_MAX_SEEDS, WORSE, Best
 
 
@@ -31,35 +32,56 @@ INTERVAL_COLUMNS = (*(f"{c}_{e}" for c in COLUMNS for e in ("lo", "hi", "source"
                     "delta_AP_p", "significant", "verdict", "delta_AP_source")
 
 
-@dataclass
+@dataclass(frozen=True)
 class Evidence:
-    """What a table's CIs rest on, for its footnote; ``images`` None: no CI could be computed."""
+    """What a table's CIs rest on, for its footnote; ``images`` None: no CI could be computed.
+    Built in one go by :meth:`of`."""
 
     resamples: int
-    seed: int
+    resolve: float  # AP: verdicts' "within +-resolve", and what ``seeds_for_resolve`` is for
+    prior: float | None  # the prior sigma_seed the table was given (None: none)
+    max_seeds: int  # looks the intervals are Bonferroni-corrected for
+    noise: SeedNoise | None  # sigma_seed (AP) with its df and source
+    level: float | None  # each interval's level
     images: int | None = None
     seeds: tuple[int, int] = (0, 0)  # fewest and most runs in a row with a CI
     noise_floor: float | None = None  # median half-width of the Delta AP intervals (AP points)
-    resolve: float = 0.2  # AP: verdicts' "within +-resolve", and what ``seeds_for_resolve`` is for
-    seeds_for_resolve: int | None = None
-    sigma_seed: float | None = None  # std of AP over seeds used by the intervals (None: unknown)
     sigma_images: float | None = None  # std of Delta AP over image resamples (median over rows)
-    noise: SeedNoise | None = None  # sigma_seed with its df and source
-    prior: float | None = None  # the prior sigma_seed the table was given (None: none)
-    max_seeds: int = DEFAULT_MAX_SEEDS  # looks the intervals are Bonferroni-corrected for
-    level: float | None = None  # each interval's level
-    verdicts: dict[str, int] = field(default_factory=dict)  # verdict -> rows
-    best: dict[str, Best] = field(default_factory=dict)  # part -> its best option
-    problems: list[str] = field(default_factory=list)
+    problems: tuple[str, ...] = ()
+
+    @classmethod
+    def of(cls, built: Built, runs: dict, a: Assessment, shown: pd.DataFrame, missing: int, *, resamples: int,
+           resolve: float, prior: float | None, max_seeds: int) -> Evidence:
+        """The evidence of a table from what it was built from: its evidence ``built``, finished
+        ``runs`` and assessment ``a``, the intervals of the variants it ``shown`` (one row each,
+        :func:`variant_intervals`) and how many finished rows it shows without one (``missing``)."""
+        counts = [len(runs[k]) for k in built.replicates]
+        halves = ((shown["delta_AP_hi"] - shown["delta_AP_lo"]) / 2).dropna()
+        image_sd = shown["image_sd"].dropna()
+        problems = (*(["bootstrap off (bootstrap=0)"] if resamples <= 0 else []), *built.problems,
+                    *([f"{missing} row(s) without stored detections"] if missing else []))
+        return cls(resamples, resolve, prior, max_seeds, a.noise, a.level,
+                   images=built.val_set[0] if counts else None, seeds=(min(counts), max(counts)) if counts else (0, 0),
+                   noise_floor=float(halves.median()) if len(halves) else None,
+                   sigma_images=float(np.median(image_sd)) if len(image_sd) else None, problems=problems)
+
+    @property
+    def seeds_for_resolve(self) -> int | None:
+        """Seeds per row at which a Delta of ``resolve`` would be shown (None: not within 100,
+        or sigma_seed unknown)."""
+        if self.noise is None or not self.noise.known:
+            return None
+        var = (self.sigma_images or 0.0) ** 2
+        return seeds_to_resolve(self.resolve, var, self.noise, self.resolve, self.level, 100)
 
 
-def _keys(spec: TableSpec) -> dict[str, str | None]:
-    """Every variant of the table (baselines included) -> its baseline's key (None: a baseline)."""
+def _keys(spec: TableSpec, extra: Iterable[RowKey] = ()) -> dict[str, str | None]:
+    """Every variant of the table (baselines included), then the ``extra`` rows' (rows that are
+    no paper row, ``analysis.collect.extra_rows``) -> its baseline's key (None: a baseline)."""
     keys = {}
-    for part in spec.parts:
-        for r in part.rows:
-            keys.setdefault(match_key(False, r.detector, {}), None)
-            keys.setdefault(r.match, None if r.baseline else match_key(False, r.detector, {}))
+    for key in (*(r.key for part in spec.parts for r in part.rows), *extra):
+        keys.setdefault(str(key.base), None)
+        keys.setdefault(str(key), None if key.msfm is None else str(key.base))
     return keys
 
 
@@ -69,39 +91,20 @@ def add_intervals(spec: TableSpec, table: pd.DataFrame, frame: pd.DataFrame, res
     """Fill ``table``'s CI, verdict and best-option columns in place from the runs in the records
     ``frame``; return the evidence. ``seed_sigma``: the prior sigma_seed (AP; None: none);
     ``max_seeds``: the looks the intervals are corrected for (1: a plain 95% interval)."""
-    ev = Evidence(resamples, seed, resolve=resolve, prior=seed_sigma, max_seeds=max_seeds)
-    keys = _keys(spec)
-    for variant in table["variant"]:  # rows that are no paper row (analysis.collect.extra_rows)
-        if variant not in keys and str(variant).startswith("msfm|"):
-            keys[variant] = match_key(False, str(variant).split("|")[1], {})
-            keys.setdefault(keys[variant], None)
+    row_keys = dict(zip(frame["match"], frame["row_key"]))
+    keys = _keys(spec, [row_keys[v] for v in table["variant"] if v in row_keys])
     runs = runs_by_row(finished_runs(frame, spec.metric).to_dict("records"), spec.metric)
-    if resamples <= 0:
-        ev.problems.append("bootstrap off (bootstrap=0)")
     built = build(runs, keys, _parts(spec), spec.metric, max(resamples, 0), seed)
-    ev.problems += list(built.problems)
-    reps, val_set = built.replicates, built.val_set
     a = assess(built.table, resolve, max_seeds, seed_sigma)
-    ev.noise, ev.level, ev.best, ev.sigma_seed = a.noise, a.level, a.best, a.noise.sigma
     intervals = variant_intervals(built, runs, a)
     finished = table["state"] == "finished"
     shown = finished & table["variant"].isin(intervals.index)
-    missing = int((finished & ~shown).sum())
     _join(table, shown, intervals.drop(columns="image_sd"))
     for idx in table.index[shown]:
-        _best_mark(table, idx, table.loc[idx], ev.best)
-    images_sd = intervals.loc[intervals.index.isin(table.loc[shown, "variant"]), "image_sd"].dropna().to_dict()
-    if missing:
-        ev.problems.append(f"{missing} row(s) without stored detections")
-    if reps:
-        counts = [len(runs[k]) for k in reps]
-        ev.images, ev.seeds = val_set[0], (min(counts), max(counts))
-    unique = table.drop_duplicates("variant")  # a variant shown in several parts counts once
-    halves = ((unique["delta_AP_hi"] - unique["delta_AP_lo"]) / 2).dropna()
-    ev.noise_floor = float(halves.median()) if len(halves) else None
-    ev.sigma_images = float(np.median(list(images_sd.values()))) if images_sd else None
-    ev.verdicts = unique["verdict"].dropna().value_counts().to_dict()
-    return _finish(ev)
+        _best_mark(table, idx, table.loc[idx], a.best)
+    return Evidence.of(built, runs, a, intervals[intervals.index.isin(table.loc[shown, "variant"])],
+                       int((finished & ~shown).sum()), resamples=resamples, resolve=resolve, prior=seed_sigma,
+                       max_seeds=max_seeds)
 
 
 def variant_intervals(built: Built, runs: dict, a) -> pd.DataFrame:
@@ -169,11 +172,3 @@ def table_evidence(spec: TableSpec, frame: pd.DataFrame, resamples: int = 1000, 
     paired val-image resamples (``stats.evidence.build``, as the sweeps' rounds build theirs)."""
     runs = runs_by_row(finished_runs(frame, spec.metric).to_dict("records"), spec.metric)
     return build(runs, _keys(spec), _parts(spec), spec.metric, resamples, seed).table
-
-
-def _finish(ev: Evidence) -> Evidence:
-    """Seeds per row at which a Delta of ``resolve`` would be shown (None: not within 100)."""
-    if ev.noise is not None and ev.noise.known:
-        var = (ev.sigma_images or 0.0) ** 2
-        ev.seeds_for_resolve = seeds_to_resolve(ev.resolve, var, ev.noise, ev.resolve, ev.level, 100)
-    return ev

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
+from typing import Mapping, NamedTuple
 
 import yaml
 
@@ -17,6 +18,36 @@ from description.msfm_spec import KNOBS
 MSFM_FIELDS = KNOBS  # the paper's six hyperparameters, as records name them
 COLUMNS = ("AP", "AP50", "AP75", "APs", "APm", "APl")
 PAPER_VALUES = Path(__file__).with_name("paper_values.yaml")
+
+
+class RowKey(NamedTuple):
+    """Which variant a table row is: its detector and, for an MSFM variant, its MSFM values (in
+    ``MSFM_FIELDS`` order, as strings); ``msfm`` None is the detector's baseline, whose MSFM
+    fields are irrelevant. Records and rows share it (``results.frame``'s ``row_key``)."""
+
+    detector: str
+    msfm: tuple[str, ...] | None = None
+
+    @classmethod
+    def of(cls, msfm: bool, detector: str, fields: Mapping) -> RowKey:
+        """The key of a variant named by ``fields`` (a record's ``variant``, a row's MSFM values)."""
+        return cls(str(detector), tuple(str(fields.get(f)) for f in MSFM_FIELDS) if msfm else None)
+
+    @property
+    def base(self) -> RowKey:
+        """The key of this detector's baseline."""
+        return RowKey(self.detector)
+
+    @property
+    def values(self) -> dict[str, str]:
+        """MSFM field -> value (empty for a baseline)."""
+        return dict(zip(MSFM_FIELDS, self.msfm or (), strict=True)) if self.msfm else {}
+
+    def __str__(self) -> str:
+        """The key's one string form: the records frame's ``match`` and a table's ``variant`` column."""
+        if self.msfm is None:
+            return f"baseline|{self.detector}"
+        return "|".join(("msfm", self.detector, *self.msfm))
 
 
 @dataclass(frozen=True)
@@ -32,9 +63,14 @@ class RowSpec:
     evaluable: bool = True  # False for COCO test-dev rows
 
     @property
+    def key(self) -> RowKey:
+        """The variant this row is."""
+        return RowKey.of(not self.baseline, self.detector, self.msfm)
+
+    @property
     def match(self) -> str:
-        """Key shared with records of this variant (see :func:`match_key`)."""
-        return match_key(not self.baseline, self.detector, self.msfm)
+        """The string form of :attr:`key`, shared with records of this variant (``match``)."""
+        return str(self.key)
 
 
 @dataclass(frozen=True)
@@ -58,11 +94,9 @@ class TableSpec:
     paper_setup: str = "COCO minival, 1x schedule"  # the paper's dataset and schedule
 
 
-def match_key(msfm: bool, detector: str, fields: dict[str, str]) -> str:
-    """Return the row-matching key of a variant; baselines ignore the MSFM fields."""
-    if not msfm:
-        return f"baseline|{detector}"
-    return "|".join(["msfm", detector, *(str(fields.get(f)) for f in MSFM_FIELDS)])
+def match_key(msfm: bool, detector: str, fields: Mapping) -> str:
+    """The string form of a variant's :class:`RowKey`; baselines ignore the MSFM fields."""
+    return str(RowKey.of(msfm, detector, fields))
 
 
 def _row(raw: dict, detector: str, base: dict[str, str]) -> RowSpec:

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from description.paper_tables import COLUMNS, MSFM_FIELDS, match_key
+from description.paper_tables import COLUMNS, MSFM_FIELDS, RowKey
 from results.record import FINISHED, NAMING, Record
 from results.store import ResultStore
 
@@ -28,7 +28,7 @@ METRICS = ("bbox", "segm")
 # record metric suffix -> table column (bbox_mAP_50 -> AP50)
 SUFFIXES = dict(zip(("mAP", "mAP_50", "mAP_75", "mAP_s", "mAP_m", "mAP_l"), COLUMNS, strict=True))
 FRAME_COLUMNS = (
-    "file", "key", "sweep", "status", "match", "detector", "msfm", "dataset", "schedule",
+    "file", "key", "sweep", "status", "match", "row_key", "detector", "msfm", "dataset", "schedule",
     "seed", "params", "updated", "detections", *(f"{m}_{c}" for m in METRICS for c in COLUMNS),
     "trained", "named_by_values",
 )
@@ -62,15 +62,17 @@ def _problem(rec: Record) -> str | None:
     return "missing " + ", ".join(missing) if missing else None
 
 
-def _row(path: Path, rec: dict) -> dict:
+def _row(path: Path, rec: Record) -> dict:
     variant, metrics = rec["variant"], rec["metrics"]
     msfm = bool(variant["msfm"])
+    row_key = RowKey.of(msfm, str(variant["detector"]), variant)
     row = {
         "file": path.name,
         "key": str(rec["key"]),
         "sweep": rec.get("sweep"),
         "status": rec["status"],
-        "match": match_key(msfm, str(variant["detector"]), variant),
+        "match": str(row_key),  # the key's string form: what rows are grouped and joined by
+        "row_key": row_key,  # the table row it is (description.paper_tables.RowKey)
         "detector": str(variant["detector"]),
         "msfm": msfm,
         "dataset": variant.get("dataset"),
@@ -79,7 +81,7 @@ def _row(path: Path, rec: dict) -> dict:
         "params": _number(rec.get("params")),
         "updated": str(rec.get("updated") or ""),
         # stored detections (relative to the results dir), absent in records before they existed
-        "detections": str(path.parent / rec["detections"]) if isinstance(rec.get("detections"), str) else None,
+        "detections": str(path.parent / rec.detections) if rec.detections else None,
         "trained": _trained(rec, msfm),
         "named_by_values": rec.get("naming") == NAMING,
     }

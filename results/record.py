@@ -69,6 +69,18 @@ class Record(dict):
         return self.get("seed")
 
     @property
+    def detections(self) -> Optional[str]:
+        """The stored val detections, ``<key>.dets.npz``, relative to the results dir (None:
+        none kept, or a record from before they were)."""
+        return _path_field(self, "detections")
+
+    @property
+    def replicates(self) -> Optional[str]:
+        """The detections' stored bootstrap replicates, ``<key>.reps.npz``, relative to the
+        results dir (None: none stored; the next look computes them)."""
+        return _path_field(self, "replicates")
+
+    @property
     def error(self) -> Optional[str]:
         """The one-line error of a failed run."""
         return self.get("error")
@@ -82,6 +94,12 @@ class Record(dict):
     def in_flight(self) -> bool:
         """Pending or running."""
         return self.get("status") in IN_FLIGHT
+
+
+def _path_field(record: Mapping, name: str) -> Optional[str]:
+    """A path field of a record (relative to the results dir), None where it is absent or no path."""
+    value = record.get(name)
+    return value if isinstance(value, str) else None
 
 
 def ap_of(record: Mapping) -> Optional[float]:

@@ -143,3 +143,23 @@ def test_paper_values_transcription_is_consistent():
     assert [p.name for p in t2.parts[1:]] == ["Scales", "Ratios", "Norm group", "Conv num", "Fusion type"]
     params = {r.paper_params for s in load_specs().values() for p in s.parts for r in p.rows} - {None}
     assert params == {41.5, 42.9, 43.9}
+
+
+def test_a_row_is_a_structured_key_shared_by_records_and_rows(store):
+    """Records and paper rows share one typed key (detector + MSFM values, no string to split):
+    a value no paper row has, even one with a ``|`` in it, is an extra row of the part it varies,
+    and the table's ``variant`` column is the key's one string form."""
+    from description.paper_tables import RowKey
+
+    odd = {**DEFAULT, "ratios": "r16|32"}
+    store.add(msfm=False, ap=BASE)
+    store.add(ap=[40.0] * 6, **odd)
+    frame = load_records(store.path).frame
+    key = RowKey.of(True, "faster_rcnn_r50_fpn", odd)
+    assert set(frame["row_key"]) == {key, key.base} and key.base == RowKey("faster_rcnn_r50_fpn")
+    assert key.values["ratios"] == "r16|32" and key.base.values == {}
+    t2 = tables_of(store)[0]["table2"]
+    (extra,) = t2[t2["variant"] == str(key)].itertuples()  # its one string form, as records' match
+    assert extra.part == "Ratios" and "ratios=r16|32" in extra.name and extra.AP == 40.0
+    assert extra.delta_AP == pytest.approx(40.0 - BASE[0])
+    assert str(key) == frame.loc[frame["msfm"], "match"].iloc[0] != row(t2, "Scales", "3S")["variant"]

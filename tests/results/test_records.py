@@ -36,9 +36,22 @@ def test_an_old_record_without_the_newer_fields_loads_everywhere(tmp_path):
     assert isinstance(record, Record) and record == old  # stored fields as they were
     assert (record.key, record.ap, record.seed, record.ended, record.in_flight) == \
         ("old1", 0.37, None, True, False)
+    assert record.detections is None and record.replicates is None
     frame = load_records(tmp_path).frame
     assert frame.loc[0, "bbox_AP"] == pytest.approx(37.0) and frame.loc[0, "detections"] is None
     assert len(finished_runs(frame)) == 1
+
+
+def test_the_stored_paths_are_relative_to_the_store_and_none_where_absent(tmp_path):
+    write(tmp_path, "new.json", finished("new", 0.4, 0, "2026-01-01", detections="new.dets.npz",
+                                         replicates="new.reps.npz"))
+    write(tmp_path, "failed.json", finished("failed", 0.4, 1, "2026-01-01", detections="failed.dets.npz",
+                                            replicates=None))  # store_replicates failed: the next look computes
+    new, failed = ResultStore(tmp_path).read("new"), ResultStore(tmp_path).read("failed")
+    assert (new.detections, new.replicates) == ("new.dets.npz", "new.reps.npz")
+    assert (failed.detections, failed.replicates) == ("failed.dets.npz", None)
+    frame = load_records(tmp_path).frame.set_index("key")
+    assert frame.loc["new", "detections"] == str(tmp_path / "new.dets.npz")
 
 
 def test_the_store_and_the_frame_refuse_the_same_files_for_the_same_reasons(tmp_path):
