@@ -17,11 +17,18 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from analysis.args import UsageError, key_values, number_arg, seed_sigma_arg
 from stats.intervals import default_prior, delta_interval, seed_noise
 from stats.verdicts import BETTER, NO_CLAIM, WORSE, verdict
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from results.record import Record
 
 USAGE = ("usage: python -m analysis.compare results_dir=PATH a=SPEC b=SPEC [metric=bbox|segm] "
          "[bootstrap=1000] [bootstrap_seed=0] [seed_sigma=auto|unknown|AP] [resolve=0.2]   "
@@ -35,7 +42,7 @@ class Side:
     """The finished runs (one per seed) of one named variant."""
 
     spec: str
-    runs: list[dict]
+    runs: list[Record]
 
     @property
     def setup(self) -> str:
@@ -72,8 +79,12 @@ def _pairs(spec: str) -> dict[str, str]:
     return pairs
 
 
-def select(records: list[dict], spec: str) -> Side:
-    """The finished runs named by ``spec``; ``UsageError`` if none, or several variants, match."""
+def select(records: list[Record], frame: pd.DataFrame, spec: str, metric: str = "bbox") -> Side:
+    """The finished runs named by ``spec`` among ``records``, those that count by the tables' rule
+    (``results.frame.finished_runs`` over the records ``frame``: the latest of each seed, with
+    ``metric``'s APs); ``UsageError`` if none, or several variants, match."""
+    from results.frame import finished_runs
+
     done = [r for r in records if r.get("status") == "finished"]
     if "=" not in spec:
         chosen = [r for r in done if str(r["key"]).startswith(spec)]
@@ -91,10 +102,11 @@ def select(records: list[dict], spec: str) -> Side:
     if len(variants) > 1:
         keys = ", ".join(sorted(r["key"] for r in chosen)[:6])
         raise UsageError(f"{spec!r} matches {len(variants)} different variants (records {keys}...); add fields")
-    latest = {}
-    for r in sorted(chosen, key=lambda r: str(r.get("updated") or "")):
-        latest[r.get("seed", r["key"])] = r
-    return Side(spec, list(latest.values()))
+    by_key = {str(r["key"]): r for r in chosen}
+    runs = [by_key[k] for k in finished_runs(frame[frame["key"].isin(list(by_key))], metric)["key"]]
+    if not runs:
+        raise UsageError(f"{spec!r}: its finished records have no {metric} metrics or were skipped as unusable")
+    return Side(spec, runs)
 
 
 def compare(results_dir: Path, a: Side, b: Side, metric: str = "bbox", resamples: int = 1000,
@@ -106,11 +118,11 @@ def compare(results_dir: Path, a: Side, b: Side, metric: str = "bbox", resamples
     from stats.replicates import evidence_line, new_look, replicates
 
     for name, side in (("a", a), ("b", b)):
-        missing = [r["key"] for r in side.runs if not isinstance(r.get("detections"), str)]
+        missing = [r.key for r in side.runs if r.detections is None]
         if missing:
             raise UsageError(f"{name}={side.spec!r}: run(s) {', '.join(missing)} have no stored detections "
                              "(records written before detections were kept): no CI possible")
-    paths = [results_dir / r["detections"] for side in (a, b) for r in side.runs]
+    paths = [results_dir / r.detections for side in (a, b) for r in side.runs]
     new_look()
     computed = replicates(paths, metric, resamples, seed)
     errors = [str(e) for e in computed if isinstance(e, Exception)]
@@ -204,6 +216,7 @@ def parse(argv: list[str]) -> dict:
 
 def main(argv: list[str] | None = None) -> int:
     """CLI entry point; 2 for a bad command line or variants that cannot be compared."""
+    from results.frame import load_records
     from results.store import ResultStore
 
     argv = sys.argv[1:] if argv is None else argv
@@ -213,7 +226,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         v = parse(argv)
         records, _ = ResultStore(v["results_dir"]).records()
-        a, b = select(records, v["a"]), select(records, v["b"])
+        frame = load_records(v["results_dir"]).frame
+        a, b = (select(records, frame, v[side], v["metric"]) for side in ("a", "b"))
         res = compare(Path(v["results_dir"]), a, b, v["metric"], int(v["bootstrap"]), int(v["bootstrap_seed"]),
                       v["seed_sigma"], v["resolve"])
     except UsageError as err:
