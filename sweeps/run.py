@@ -106,12 +106,14 @@ class SweepApp:
 
 def run(argv: Sequence[str]) -> None:
     """Validate every grid point of ``argv``, then hand the command line to Hydra."""
-    from sweeps.search_driver import drives_search, submit_search
+    from sweeps.search_driver import driven_elsewhere, drives_search, submit_search
 
     app = SweepApp()
     app.precheck(argv)
     if app.composed is not None and drives_search(app.composed):
         sys.exit(submit_search(argv, app.composed))  # the search runs as a job: nothing waits here
+    if app.composed is not None and driven_elsewhere(app.composed, argv):
+        sys.exit(0)  # launcher.wait=true while a driver job carries the study: one loop only
     saved, sys.argv = sys.argv, ["sweeps.run", *argv]  # what hydra.main parses: a follow-up
     try:  # job calls run() with the list it was given, no shell in between
         # an absolute path: in a follow-up job this module is imported, not __main__, and a

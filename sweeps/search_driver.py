@@ -32,6 +32,24 @@ def drives_search(cfg) -> bool:
         and not cfg.launcher.wait
 
 
+def driven_elsewhere(cfg, argv: Sequence[str]) -> bool:
+    """For a blocking search on SLURM (``launcher.wait=true``): whether a live driver job other
+    than this process's own job holds the study's lease; if so, print where the study stands
+    (a second ask-and-tell loop on one study would overrun ``n_trials``)."""
+    from launchers.slurm import job_alive
+
+    sweeper = str(cfg.hydra.sweeper.get("_target_", ""))
+    if not (sweeper.endswith("OptunaSweeper") and cfg.launcher.name == "slurm"):
+        return False
+    lease = study_lease(cfg, argv)
+    held = lease.read()
+    job = ((held or {}).get("owner") or {}).get("slurm_job_id")
+    if lease.is_stale(held, job_alive) or job == os.environ.get("SLURM_JOB_ID"):
+        return False
+    print(f"the search is driven by another job: nothing run here\n{standing(cfg, argv)}")
+    return True
+
+
 def study_lease(cfg, argv: Sequence[str]):
     """The lease of the study ``argv`` names, in the store of the composed ``cfg``."""
     from results.lease import Lease, study_key

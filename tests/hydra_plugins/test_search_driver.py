@@ -61,6 +61,8 @@ def test_search_driver_job_completes_n_trials_from_one_command(tmp_path):
     again = sweeps_run(tmp_path, *SEARCH)  # the driver holds the study: nothing is queued twice
     assert again.returncode == 0 and "already driven: nothing queued" in again.stdout
     assert f"driver: SLURM job {job} " in again.stdout and "driver queued" not in again.stdout
+    blocking = sweeps_run(tmp_path, *SEARCH, "launcher.wait=true")  # nor a loop in this shell
+    assert blocking.returncode == 0 and "driven by another job: nothing run here" in blocking.stdout
 
     wait_for(lambda: state(job) in ("COMPLETED", "FAILED", "CANCELLED"))
     assert state(job) == "COMPLETED", (tmp_path / f"sweeps/search/driver/{job}_0_log.err").read_text()[-3000:]
