@@ -13,6 +13,7 @@ same command takes the lease over and queues a driver that resumes the study.
 from __future__ import annotations
 
 import os
+import re
 import shlex
 import sys
 import threading
@@ -133,10 +134,10 @@ def submit_search(argv: Sequence[str], cfg) -> int:
         print(f"the search is already driven: nothing queued\n{standing(cfg, argv)}")
         return 0
     folder = Path(cfg.hydra.sweep.dir) / "driver"
+    name = re.sub(r"[^\w.-]", "_", f"msfm-search-{cfg.hydra.sweeper.study_name}")  # one word
     try:
         job = submit_driver(SearchDriver(argv, os.getcwd(), str(cfg.results_dir), lease.token),
-                            cfg.launcher.driver, folder,
-                            job_name=f"msfm-search-{cfg.hydra.sweeper.study_name}")
+                            cfg.launcher.driver, folder, job_name=name)
     except BaseException:
         lease.release()
         raise
