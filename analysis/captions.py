@@ -45,9 +45,8 @@ def in_words(datasets: list[str], schedules: list[str]) -> str:
 
 def our_setup(spec: TableSpec, frame: pd.DataFrame) -> tuple[list[str], list[str]]:
     """(datasets, schedules) of the finished runs behind the table's rows."""
-    matches = {r.match for p in spec.parts for r in p.rows}
-    matches |= {f"baseline|{r.detector}" for p in spec.parts for r in p.rows}
-    runs = frame[frame["match"].isin(matches) & (frame["status"] == "finished")]
+    keys = {k for p in spec.parts for r in p.rows for k in (r.key, r.key.base)}
+    runs = frame[frame["row_key"].isin(keys) & (frame["status"] == "finished")]
     return (sorted(runs["dataset"].dropna().astype(str).unique()),
             sorted(runs["schedule"].dropna().astype(str).unique()))
 
