@@ -28,9 +28,7 @@ def drives_search(cfg) -> bool:
     """Whether the composed ``cfg`` (with its hydra node) is a search to run as a driver job:
     the Optuna sweeper, ``launcher=slurm`` and no ``launcher.wait=true`` (which keeps the
     search in this process, blocking)."""
-    sweeper = str(cfg.hydra.sweeper.get("_target_", ""))
-    return sweeper.endswith("OptunaSweeper") and cfg.launcher.name == "slurm" \
-        and not cfg.launcher.wait
+    return _search_on_slurm(cfg) and not cfg.launcher.wait
 
 
 def driven_elsewhere(cfg, argv: Sequence[str]) -> bool:
@@ -39,8 +37,7 @@ def driven_elsewhere(cfg, argv: Sequence[str]) -> bool:
     (a second ask-and-tell loop on one study would overrun ``n_trials``)."""
     from launchers.slurm import job_alive
 
-    sweeper = str(cfg.hydra.sweeper.get("_target_", ""))
-    if not (sweeper.endswith("OptunaSweeper") and cfg.launcher.name == "slurm"):
+    if not _search_on_slurm(cfg):
         return False
     lease = study_lease(cfg, argv)
     held = lease.read()
@@ -49,6 +46,12 @@ def driven_elsewhere(cfg, argv: Sequence[str]) -> bool:
         return False
     print(f"the search is driven by another job: nothing run here\n{standing(cfg, argv)}")
     return True
+
+
+def _search_on_slurm(cfg) -> bool:
+    from sweeps.kinds import SweeperKind, sweeper_kind
+
+    return sweeper_kind(cfg.hydra.sweeper) == SweeperKind.SEARCH and cfg.launcher.name == "slurm"
 
 
 def study_lease(cfg, argv: Sequence[str]):
