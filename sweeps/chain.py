@@ -64,11 +64,22 @@ def study_entries(composed: Sequence[tuple[list, object]]) -> list:
 
 
 def in_flight(composed) -> list[str]:
-    """The SLURM job ids of the study's runs still pending or running (records reconciled
-    with SLURM first: a job that died without a record is ``failed`` from here on)."""
+    """The SLURM job ids of the study's runs still pending or running. Records are reconciled
+    with SLURM first: a job that died without a record is ``failed`` from here on, and so is
+    one SLURM knows nothing of any more (an array task cancelled before it started leaves no
+    accounting row); either is retried by the next round."""
     from launchers.slurm import ACTIVE, current
+    from results.record import FAILED, IN_FLIGHT
 
-    return sorted({record["slurm_job_id"] for record, state in current(study_entries(composed))
+    entries = study_entries(composed)
+    found = current(entries)
+    for (store, _), (record, state) in zip(entries, found):
+        job = (record or {}).get("slurm_job_id")
+        if job and state is None and record.get("status") in IN_FLIGHT:
+            record.update(status=FAILED, error=f"SLURM job {job} is gone: neither the queue nor "
+                          "accounting knows it (cancelled before it started?)")
+            store.write(record)
+    return sorted({record["slurm_job_id"] for record, state in found
                    if record and state in ACTIVE})
 
 
@@ -88,7 +99,10 @@ def carry_on(config, composed, launch: Callable[[list], object], argv: Sequence[
     if not lease.acquire(owner, job_alive, holder=held.get("token") if mine else None):
         print(standing(lease.read(), argv))
         return
-    rounds = int(((held or {}).get("owner") or {}).get("round", 0))
+    # rounds this chain has queued (retries included); a chain that ended starts again at 0
+    last = (held or {}).get("owner") or {}
+    carried = held and not (held.get("released") and last.get("stage") == "done")
+    rounds = int(last.get("round", 0)) if carried else 0
     try:
         follow_up = _link(config, composed, launch, argv, lease, rounds, me)
     except BaseException as e:  # the next invocation takes over at once, not after the TTL

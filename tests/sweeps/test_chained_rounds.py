@@ -139,4 +139,6 @@ def test_a_round_job_that_dies_is_failed_with_its_id_and_retried_by_the_chain(tm
     [retried] = [r for r in runs if r["key"] == victim["key"]]
     assert retried["slurm_job_id"] != victim["slurm_job_id"]  # queued again by a follow-up
     tasks = [job for job, name in sacct_jobs(tmp_path, since) if not name.endswith("-followup")]
-    assert len(tasks) == len(runs) + 1 and victim["slurm_job_id"] in tasks  # only that one twice
+    # an array task cancelled before it started leaves no accounting row; one that ran does
+    started = victim["slurm_job_id"] in tasks
+    assert len(tasks) == len(runs) + started and {r["slurm_job_id"] for r in runs} <= set(tasks)
