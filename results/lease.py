@@ -3,8 +3,9 @@ sweep's chain of follow-ups, a search's driver).
 
 The lease is one JSON file, ``<results_dir>/leases/<study key>.json``: its owner (who holds it:
 a SLURM job id, a host and pid, what it runs), when it was taken and its last heartbeat. It is
-created atomically (``O_EXCL``) and replaced atomically; a stale lease (no heartbeat within its
-TTL, or its owner's job no longer alive, as the caller's ``job_alive`` says) is taken over.
+created atomically (``O_EXCL``) and replaced atomically; a stale lease (its owner's job no
+longer alive, as the caller's ``job_alive`` says; without a job, no heartbeat within its TTL)
+is taken over.
 results/ knows nothing of SLURM: the caller passes ``job_alive`` (``launchers.slurm`` has the
 states). The store's record readers never see the file (it is not ``<key>.json`` at the top).
 """
@@ -20,7 +21,7 @@ from typing import Callable, Optional, Sequence
 from results.atomic import write_json_atomic
 
 LEASES = "leases"  # under results_dir
-TTL_S = 6 * 3600.0  # a carrier beats at least this often (a follow-up at each round)
+TTL_S = 3600.0  # a carrier without a job (a command submitting) beats at least this often
 # overrides that say where and how a study runs, not what it is: the same study either way
 NOT_THE_STUDY = ("launcher", "hydra/launcher", "hydra.launcher", "hydra.sweep", "hydra.run",
                  "verbose", "hydra.verbose", "hydra.job_logging", "hydra.hydra_logging")
@@ -56,16 +57,17 @@ class Lease:
 
     def is_stale(self, lease: Optional[dict] = None,
                  job_alive: Optional[Callable[[str], bool]] = None) -> bool:
-        """Whether ``lease`` (the stored one by default) may be taken over: absent or released,
-        no heartbeat within the TTL, or its owner's SLURM job is over (``job_alive(job_id)``
-        False; not asked where the owner has no job)."""
+        """Whether ``lease`` (the stored one by default) may be taken over: absent or released;
+        owned by a SLURM job that is over (``job_alive(job_id)`` False); or, where no job can
+        speak for it (no job id, or no ``job_alive``), no heartbeat within the TTL. A live job
+        keeps its lease however long it waits: a follow-up pends for a whole round."""
         lease = self.read() if lease is None else lease
         if not lease or lease.get("released"):
             return True
-        if time.time() - float(lease.get("heartbeat", 0)) > self.ttl_s:
-            return True
         job = (lease.get("owner") or {}).get("slurm_job_id")
-        return bool(job and job_alive is not None and not job_alive(str(job)))
+        if job and job_alive is not None:
+            return not job_alive(str(job))
+        return time.time() - float(lease.get("heartbeat", 0)) > self.ttl_s
 
     def acquire(self, owner: dict, job_alive: Optional[Callable[[str], bool]] = None,
                 holder: Optional[str] = None) -> bool:

@@ -41,3 +41,13 @@ def test_racing_takers_one_wins(tmp_path):
     with ThreadPoolExecutor(8) as pool:
         won = list(pool.map(lambda i: Lease(tmp_path, "k").acquire({"i": i}), range(8)))
     assert sum(won) == 1
+
+
+def test_a_live_job_keeps_its_lease_however_old_its_heartbeat(tmp_path):
+    lease = Lease(tmp_path, "k", ttl_s=60)
+    assert lease.acquire({"slurm_job_id": "7"})
+    body = lease.read()
+    body["heartbeat"] = time.time() - 10 * 3600  # a follow-up pending through a long round
+    lease.path.write_text(json.dumps(body))
+    assert not lease.is_stale(job_alive=lambda job: True)
+    assert lease.is_stale(job_alive=lambda job: False)
