@@ -128,7 +128,9 @@ def _link(config, composed, launch, argv, lease, rounds: int, me):
     waiting = in_flight(composed)
     if not waiting:
         lease.heartbeat(stage="tables", slurm_job_id=me)
-        write_tables(config)
+        if not write_tables(config):
+            raise RuntimeError(f"analysis.tables failed (see this job's log); every run is in "
+                               f"the store, and the same command writes the tables again")
         print(f"adaptive seeds: every row settled; tables in {tables_dir(config)}")
         return None
     if rounds > config.max_seeds * (config.launcher.max_requeues + 2):  # a run that keeps
@@ -178,22 +180,26 @@ def tables_dir(config) -> Path:
     return Path(config.results_dir).resolve().parent / "tables"
 
 
-def write_tables(config) -> None:
+def write_tables(config) -> bool:
     """The sweep's tables (Markdown, LaTeX, CSV, plots) and, when wandb is on, its summary run:
     ``python -m analysis.tables`` as a child process with an argument list (sweeps/ never
-    imports analysis/). A failure is logged, not raised: the runs are all in the store."""
+    imports analysis/). A failure is logged and returned (False), not raised: the runs are all
+    in the store, and the same command writes the tables again."""
     args = [f"results_dir={config.results_dir}", f"resolve={config.resolve}",
             f"max_seeds={config.max_seeds}", f"dataset={config.dataset.name}",
             f"wandb={'true' if config.wandb.enabled and config.wandb.mode != 'disabled' else 'false'}"]
     if config.seed_sigma is not None:
         args.append(f"seed_sigma={config.seed_sigma}")
-    if config.get("sweep"):
-        args.append(f"sweep={config.sweep}")
+    from sweeps.naming import CONF_DIR
+
+    if config.get("sweep") and (CONF_DIR / "sweep" / f"{config.sweep}.yaml").exists():
+        args.append(f"sweep={config.sweep}")  # a preset: its part of its table
     proc = subprocess.run([sys.executable, "-m", "analysis.tables", *args], capture_output=True,
                           text=True, timeout=TABLES_TIMEOUT_S)
     print(proc.stdout[-4000:])
     if proc.returncode:
         log.error("analysis.tables failed (%s): %s", proc.returncode, proc.stderr[-2000:])
+    return proc.returncode == 0
 
 
 def run_hours(cfg) -> Callable:
