@@ -106,7 +106,8 @@ def test_scancel_of_the_follow_up_then_the_same_command_completes_without_duplic
     subprocess.run(["scancel", follow_up], check=True)
     status = subprocess.run([sys.executable, "-m", "sweeps.status", f"output_root={tmp_path}", *TINY,
                              *STUDY[1:], INJECTION], cwd=ROOT, capture_output=True, text=True)
-    assert "round 1 of at most 2" in status.stdout, status.stdout[-2000:] + status.stderr[-2000:]
+    assert "round 1 of at most 2" in status.stdout and f"follow-up job {follow_up}: " in status.stdout, \
+        status.stdout[-2000:] + status.stderr[-2000:]
     wait_for(lambda: all(r["status"] == "finished" for r in records(tmp_path)), timeout=300)
     assert not done(tmp_path)  # the chain stopped with its follow-up
     from sweeps.plan import planned as plan_rows  # what the next round launches, by the plan
