@@ -54,12 +54,11 @@ class SweepApp:
             print(f"error: {one_line(e)}", file=sys.stderr)
             sys.exit(2)
         kind = sweeper_kind(cfgs[0].hydra.sweeper) if specs else None
-        if specs and cfgs[0].get("resolve") is not None:
-            pass  # adaptive seeds: each round's runs join the console as they are launched
-        elif kind in (SweeperKind.ROWS, SweeperKind.GRID):
+        rounds = bool(specs) and cfgs[0].get("resolve") is not None  # runs join as launched
+        if kind in (SweeperKind.ROWS, SweeperKind.GRID) and not rounds:
             labels = row_labels([spec.names for spec in specs], [spec.variant.seed for spec in specs])
             self.planned += [(spec.key, name) for spec, name in zip(specs, labels)]
-        elif specs:  # a search samples its grid points later: they join the console as they come
+        elif kind is SweeperKind.SEARCH:  # sampled later: they join the console as they come
             self.reference = (specs[0].names, specs[0].variant.seed)
 
     def main(self, cfg: DictConfig) -> Optional[float]:
