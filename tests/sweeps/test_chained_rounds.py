@@ -93,7 +93,8 @@ def test_one_command_runs_every_round_and_a_second_invocation_queues_nothing(tmp
     check_completed(tmp_path, since, follow_ups=2)  # one queued round 2, one wrote the tables
     status = subprocess.run([sys.executable, "-m", "sweeps.status", f"output_root={tmp_path}", *TINY,
                              *STUDY[1:], INJECTION], cwd=ROOT, capture_output=True, text=True)
-    assert "round 2 of at most 2" in status.stdout and "the chain has ended" in status.stdout, \
+    assert "round 2 of at most 2" in status.stdout and "the chain has ended" in status.stdout \
+        and "  baseline: 2 finished, 0 queued, 0 running" in status.stdout, \
         status.stdout[-2000:] + status.stderr[-2000:]
 
 
