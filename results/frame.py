@@ -29,7 +29,7 @@ METRICS = ("bbox", "segm")
 SUFFIXES = dict(zip(("mAP", "mAP_50", "mAP_75", "mAP_s", "mAP_m", "mAP_l"), COLUMNS, strict=True))
 FRAME_COLUMNS = (
     "file", "key", "sweep", "status", "match", "row_key", "detector", "msfm", "dataset", "schedule",
-    "seed", "params", "updated", "detections", *(f"{m}_{c}" for m in METRICS for c in COLUMNS),
+    "seed", "attempts", "params", "updated", "detections", *(f"{m}_{c}" for m in METRICS for c in COLUMNS),
     "trained", "named_by_values",
 )
 
@@ -78,6 +78,7 @@ def _row(path: Path, rec: Record) -> dict:
         "dataset": variant.get("dataset"),
         "schedule": variant.get("schedule"),
         "seed": rec.get("seed"),
+        "attempts": int(_number(rec.get("attempts")) or 0),  # starts of its job(s)
         "params": _number(rec.get("params")),
         "updated": str(rec.get("updated") or ""),
         # stored detections (relative to the results dir), absent in records before they existed

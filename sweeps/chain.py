@@ -31,8 +31,10 @@ class FollowUp:
     argv: list
 
     def __call__(self) -> None:
+        from launchers.slurm import drop_allocation_env
         from sweeps.run import run
 
+        drop_allocation_env()  # the round's jobs must not inherit this small job's allocation
         run(list(self.argv))  # Hydra gets it as argv, exactly as typed
 
     def checkpoint(self):
@@ -40,13 +42,6 @@ class FollowUp:
         from submitit.helpers import DelayedSubmission
 
         return DelayedSubmission(FollowUp(list(self.argv)))
-
-
-def job_alive(job_id: str) -> bool:
-    """Whether SLURM still has ``job_id`` pending or running."""
-    from launchers.slurm import ACTIVE, job_states
-
-    return job_states([job_id]).get(job_id) in ACTIVE
 
 
 def study_entries(composed: Sequence[tuple[list, object]]) -> list:
@@ -89,6 +84,7 @@ def carry_on(config, composed, launch: Callable[[list], object], argv: Sequence[
     run of the study still in flight; with nothing planned and nothing in flight, write the
     tables and release the lease. ``config``: the sweep's composed config; ``composed``: its
     grid points (job overrides, config), no seeds; ``argv``: the command line as typed."""
+    from launchers.slurm import job_alive
     from results.lease import Lease, study_key
 
     lease = Lease(config.results_dir, study_key(argv))

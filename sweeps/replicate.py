@@ -16,7 +16,7 @@ from typing import Sequence
 
 from omegaconf import open_dict
 
-from results.record import IN_FLIGHT
+from results.record import FAILED, IN_FLIGHT
 from sweeps.naming import label, names_of_variant, row_labels
 
 
@@ -87,6 +87,7 @@ def plan_round(composed: Sequence[tuple[list, object]], gpu_hours=None) -> Round
                      {"": tuple(k for k, b in baselines.items() if b)}).table
     decided = next_seeds(evidence, cfg0.resolve, cfg0.max_seeds, sigma)
     hours = {k: gpu_hours(v) if gpu_hours else 0.0 for k, (_, _, v, _) in rows.items()}
+    attempts = cfg0.launcher.max_requeues + 1  # what one run may take, as the job's requeues
     out = RoundPlan(assessment=decided.assessment, cost=expected_cost(
         evidence, cfg0.resolve, cfg0.max_seeds, sigma, hours, prior_delta=_paper_deltas(baselines)),
         evidence=evidence_line())
@@ -94,14 +95,20 @@ def plan_round(composed: Sequence[tuple[list, object]], gpu_hours=None) -> Round
         mine = frame[frame["match"] == key]
         done = sorted({int(s) for s in runs[runs["match"] == key]["seed"].dropna()})
         queued = sorted({int(s) for s in mine[mine["status"].isin(IN_FLIGHT)]["seed"].dropna()})
+        spent = mine[(mine["status"] == FAILED) & (mine["attempts"] >= attempts)]
+        spent = sorted({int(s) for s in spent["seed"].dropna()})
         status = decided.assessment.rows.get(key)
         row = dict(key=key, seeds=done, queued=queued,
                    verdict=status.verdict if status else "baseline", seed=None,
                    why=decided.why.get(key) or decided.held.get(key, ""))
+        nxt = next(s for s in range(len(done) + 1) if s not in done)
         if key in decided.launch and queued:
             row["why"] = f"waits for seed {', '.join(map(str, queued))} to finish"
+        elif key in decided.launch and nxt in spent:  # retrying it would only fail again
+            row["why"] = (f"seed {nxt} failed after {attempts} attempt(s): not retried; "
+                          "its error: sweeps.status")
         elif key in decided.launch:
-            row["seed"] = next(s for s in range(len(done) + 1) if s not in done)
+            row["seed"] = nxt
             seeded = copy.deepcopy(cfg)
             with open_dict(seeded):
                 seeded.seed = row["seed"]
