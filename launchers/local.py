@@ -1,4 +1,6 @@
 """Local launcher: run the task in this process (Hydra's basic launcher runs variants in turn).
+A local launch has ended when it returns: the wait step of the launchers' contract
+(``launchers.slurm.wait``) has nothing left to do here.
 
 With a console (the default), everything the run prints (mmengine's log, COCO evaluation,
 warnings, wandb) goes to ``<work_dir>/console.log`` and the console shows its progress;

@@ -1,5 +1,7 @@
 """SLURM launcher: every variant one job (a job array per sweep) through submitit.
 
+One asynchronous contract: :func:`submit` queues and returns a :class:`Handle` per variant at
+once; :func:`wait` is the separate, optional step that blocks on handles (``launcher.wait=true``).
 The submitting process returns once the array is queued: records carry the SLURM job ids,
 ``sweeps.status`` reads states back from SLURM, and re-running the sweep skips variants that are
 finished, queued or running. Preemption and time-outs requeue the job (``VariantTask.checkpoint``)
@@ -12,9 +14,9 @@ import logging
 import os
 import shutil
 import subprocess
-from dataclasses import is_dataclass
+from dataclasses import dataclass, is_dataclass
 from pathlib import Path
-from typing import Sequence
+from typing import Optional, Sequence
 
 from description.domain import check_domains
 from description.run_spec import RunSpec
@@ -234,7 +236,7 @@ def reconcile(store: ResultStore, record: dict, state: str | None) -> dict:
 def current(entries: Sequence[tuple[ResultStore, str]], move_corrupt: bool = True
             ) -> list[tuple[dict | None, str | None]]:
     """Each (store, key)'s record, reconciled with SLURM, and its job state: the one
-    read-query-reconcile step of ``submit``, ``wait_for_records`` and ``sweeps.status``.
+    read-query-reconcile step of ``submit``, ``wait`` and ``sweeps.status``.
 
     One state query for all. A corrupt record is moved aside and treated as absent
     (``move_corrupt``, before a submission), or returned as status ``corrupt`` naming the file.
@@ -261,10 +263,30 @@ def _entries(specs: Sequence[RunSpec]) -> list[tuple[ResultStore, str]]:
     return [(ResultStore(spec.results_dir), spec.key) for spec in specs]
 
 
+@dataclass(frozen=True)
+class Handle:
+    """One submitted variant: what :func:`submit` returns and :func:`wait` waits on.
+
+    ``job_id``: the SLURM job it was queued as, or None where it was skipped (``skipped`` says
+    why: finished, or already queued); ``label``: its name on the console."""
+
+    key: str
+    results_dir: str
+    label: str
+    job_id: Optional[str] = None
+    skipped: Optional[str] = None
+
+    @property
+    def outcome(self) -> str:
+        """The new job id, or why nothing was queued (as the console and the log show it)."""
+        return self.job_id if self.job_id is not None else str(self.skipped)
+
+
 def submit(specs: Sequence[RunSpec], conf, folder: str | Path, job_name: str = "msfm",
-           labels: Sequence[str] = ()) -> list:
-    """Queue every variant that is not finished, queued or running; returns one entry per spec:
-    the new job id, or the reason it was skipped. Each variant's outcome, label and whole
+           labels: Sequence[str] = ()) -> list[Handle]:
+    """Queue every variant that is not finished, queued or running, and return at once: one
+    :class:`Handle` per spec (its new job id, or why it was skipped); :func:`wait` is the
+    separate, optional step that blocks on them. Each variant's outcome, label and whole
     command go to ``<folder>/submissions.log`` (``labels``: the caller's names for the specs,
     as its console shows them; each spec's own label by default)."""
     validate_launcher(conf)
@@ -279,6 +301,7 @@ def submit(specs: Sequence[RunSpec], conf, folder: str | Path, job_name: str = "
                 shutil.rmtree(spec.work_dir)
             todo.append(spec)
             outcome.append(None)
+    skipped = list(outcome)  # why not queued; None where a job is queued now
     if todo:
         from training.task import VariantTask
 
@@ -289,8 +312,10 @@ def submit(specs: Sequence[RunSpec], conf, folder: str | Path, job_name: str = "
             _write_pending(spec, job.job_id, conf, folder)
         ids = iter(job.job_id for job in jobs)
         outcome = [o if o is not None else next(ids) for o in outcome]
-    _log_submissions(Path(folder), specs, list(labels) or [spec.label for spec in specs], outcome)
-    return outcome
+    labels = list(labels) or [spec.label for spec in specs]
+    _log_submissions(Path(folder), specs, labels, outcome)
+    return [Handle(spec.key, str(spec.results_dir), name, job_id=o if skip is None else None,
+                   skipped=skip) for spec, name, o, skip in zip(specs, labels, outcome, skipped)]
 
 
 def _log_submissions(folder: Path, specs: Sequence[RunSpec], labels: Sequence[str],
@@ -325,15 +350,18 @@ def _write_pending(spec: RunSpec, job_id: str, conf, folder) -> None:
     ))
 
 
-def wait_for_records(specs: Sequence[RunSpec], poll_s: float = 5.0) -> list[dict]:
-    """Block until every variant's record is finished, failed or pruned (reconciled with
-    SLURM, so a job that dies without writing one still ends the wait); returns the records.
-    Says one line per change of the jobs' states (``wait_line``), not one per poll."""
+def wait(handles: Sequence[Handle], poll_s: float = 5.0) -> list[dict]:
+    """Block until every submitted variant's record is finished, failed or pruned (reconciled
+    with SLURM, so a job that dies without writing one still ends the wait); returns the
+    records, in the handles' order. A skipped variant is waited on too (one already queued
+    ends like the rest). Says one line per change of the jobs' states (``wait_line``), not one
+    per poll."""
     import time
 
+    entries = [(ResultStore(h.results_dir), h.key) for h in handles]
     shown = None
     while True:
-        found = current(_entries(specs))
+        found = current(entries)
         records = [record or {} for record, _ in found]
         if all(r.get("status") in ENDED for r in records):
             return records
@@ -345,7 +373,7 @@ def wait_for_records(specs: Sequence[RunSpec], poll_s: float = 5.0) -> list[dict
 
 def wait_line(previous: str | None, records: Sequence[dict], states: Sequence[str | None]
               ) -> tuple[str, str | None]:
-    """``(state, line)`` while ``wait_for_records`` waits: the jobs not over yet counted by
+    """``(state, line)`` while :func:`wait` waits: the jobs not over yet counted by
     SLURM state (their record's status where SLURM has none); ``line`` is None unless the state
     differs from ``previous`` (the state last returned)."""
     counts: dict[str, int] = {}

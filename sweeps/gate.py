@@ -2,12 +2,15 @@
 
 A :class:`Gate` belongs to one invocation. ``sweeps.run`` makes one and hands Hydra its
 task function bound to it (:class:`sweeps.run.SweepApp`); the sweepers and launchers that
-Hydra builds get the same task function and find the gate with :func:`gate_of` (a task
-function without a gate is refused). Nothing is
+Hydra builds get the same task function and find the gate with :func:`gate_of`, the one route
+(Hydra hands its plugins nothing but ``task_function``; one without a gate is refused). A search
+trial travels with its job explicitly: the sweeper assigns it (:meth:`Gate.assign_trial`) and
+launchers run :meth:`Gate.to_launch`, a copy of the passed spec carrying it. Nothing is
 kept at module level, so two gates (two tests in one process) never see each other.
 """
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Optional, Sequence
 
 from omegaconf import DictConfig
@@ -21,6 +24,7 @@ class Gate:
 
     def __init__(self, argv: Sequence[str] = ()) -> None:
         self._passed: dict[tuple, tuple[DictConfig, RunSpec]] = {}
+        self._trials: dict[tuple, dict] = {}  # job -> the search trial its launch reports to
         self.argv = list(argv)  # the command line as typed (a chained round runs it again)
 
     def check(self, overrides: Sequence[str]) -> list[RunSpec]:
@@ -56,6 +60,21 @@ class Gate:
     def passed(self, job: Sequence[str]) -> Optional[tuple[DictConfig, RunSpec]]:
         """The composed config and RunSpec of a job that went through this gate, or None."""
         return self._passed.get(tuple(job))
+
+    def assign_trial(self, job: Sequence[str], trial: dict) -> None:
+        """Hand a passed job the search trial its next launch reports to (``RunSpec.trial``:
+        storage, study, number, pruner). The search sweeper calls this before launching; what
+        passed the gate is left as it passed."""
+        if tuple(job) not in self._passed:
+            raise KeyError(f"trial {trial.get('number')}: job not through the gate: {' '.join(job)}")
+        self._trials[tuple(job)] = trial
+
+    def to_launch(self, job: Sequence[str]) -> tuple[DictConfig, RunSpec]:
+        """What a launcher runs for a passed job: its composed config and a copy of its RunSpec
+        carrying the trial assigned to it (:meth:`assign_trial`), if any."""
+        cfg, spec = self._passed[tuple(job)]
+        trial = self._trials.get(tuple(job))
+        return cfg, spec if trial is None else replace(spec, trial=trial)
 
 
 def gate_of(task_function) -> Gate:

@@ -70,7 +70,9 @@ class SweepApp:
                                "(a multirun), not through the task function")
         # precheck() passed this grid point through the gate; a search's sampled points are
         # validated here (an invalid one raises and the sweeper records the trial as failed)
-        spec = self.gate.spec(cfg, HydraConfig.get().overrides.task)
+        job = list(HydraConfig.get().overrides.task)
+        self.gate.spec(cfg, job)
+        spec = self.gate.to_launch(job)[1]  # with the search trial it reports to, if any
         record = run_local(spec, self.console(cfg), self.label(spec))
         if record.get("status") == "failed":
             raise RuntimeError(f"variant {spec.key} failed: {record['error']}")

@@ -104,13 +104,14 @@ class Search:
             if spec.key in keys:
                 continue  # the same variant twice in one batch: trained once, told to both
             keys.add(spec.key)
-            spec.trial = dict(self.trial_ref, number=trial.number)  # the launchers' spec
+            self.gate.assign_trial(job, dict(self.trial_ref, number=trial.number))
             jobs.append(job)
         log.info(f"launching trials {[t.number for t, _, _ in batch]}")
         launch(jobs)
         self.teller.tell_ended()
-        # launch waits for the batch (locally, or launcher.wait=true on SLURM, as the driver
-        # job runs it): what it left running is someone else's now
+        # launch waits for the batch through the launcher's own wait step (locally it runs
+        # it; launcher.wait=true on SLURM, as the driver job runs it): what it left running
+        # is someone else's now. The loop's own poll is for trials other processes launched.
         beats.ids.difference_update(trial_id(t) for t, _, _ in batch)
 
     def _over_gpu_budget(self, trials) -> bool:

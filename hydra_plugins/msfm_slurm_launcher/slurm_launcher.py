@@ -43,25 +43,31 @@ class SlurmLauncher(Launcher):
         self.gate = gate_of(task_function)  # grid points through it already are trusted as they are
 
     def launch(self, job_overrides: Sequence[Sequence[str]], initial_job_idx: int):
+        """Submit the batch (the launchers' one contract: handles back at once); wait for it
+        only with ``launcher.wait`` (a search then needs each result: objective or failure)."""
         from launchers.slurm import SUBMISSIONS, submit
         from sweeps.naming import row_labels
 
         self.gate.validate_jobs(self.hydra_context.config_loader, self.config, job_overrides)
-        cfgs, specs = zip(*(self.gate.passed(o) for o in job_overrides)) if job_overrides else ((), ())
+        cfgs, specs = zip(*(self.gate.to_launch(o) for o in job_overrides)) if job_overrides else ((), ())
         folder = Path(self.config.hydra.sweep.dir) / "submitit"
         labels = row_labels([s.names for s in specs], [s.variant.seed for s in specs])
-        outcome = submit(specs, self.settings, folder, labels=labels,
+        handles = submit(specs, self.settings, folder, labels=labels,
                          job_name=f"msfm-{self.config.get('sweep') or 'adhoc'}")
-        print(submitted_lines(labels, outcome))
+        print(submitted_lines(handles))
         print(f"logs and each variant's command: {folder / SUBMISSIONS}\n"
               "follow with: python -m sweeps.status <same overrides>")
         if not self.settings.wait:
-            return [self._job_return(o, cfg, folder, out) for o, cfg, out in zip(job_overrides, cfgs, outcome)]
-        from launchers.slurm import wait_for_records
+            return [self._job_return(o, cfg, folder, h.outcome)
+                    for o, cfg, h in zip(job_overrides, cfgs, handles)]
+        return self._waited(job_overrides, cfgs, folder, handles)
+
+    def _waited(self, job_overrides, cfgs, folder, handles) -> list:
+        from launchers.slurm import wait
         from sweeps.variants import objective
 
-        returns = []  # a search needs each result: the objective, or the failure
-        for o, cfg, record in zip(job_overrides, cfgs, wait_for_records(specs)):
+        returns = []
+        for o, cfg, record in zip(job_overrides, cfgs, wait(handles)):
             if record["status"] == "finished":
                 returns.append(self._job_return(o, cfg, folder, objective(record, cfg.objective)))
             else:
@@ -75,12 +81,12 @@ class SlurmLauncher(Launcher):
                          _return_value=value)
 
 
-def submitted_lines(labels: Sequence[str], outcome: Sequence[str]) -> str:
+def submitted_lines(handles) -> str:
     """Each variant by its label (as ``sweeps.status`` names it) with its new SLURM job id or
-    why it was skipped, under one count line."""
-    new = [str(o).replace("_", "").isdigit() for o in outcome]  # a job id, not a reason
-    width = max(map(len, labels), default=0)
-    lines = [f"SLURM: {sum(new)} of {len(outcome)} variants queued"]
-    for name, o, is_new in zip(labels, outcome, new):
-        lines.append(f"  {name:<{width}}  {f'queued as job {o}' if is_new else o}")
+    why it was skipped, under one count line (``handles``: what ``launchers.slurm.submit``
+    returned)."""
+    width = max((len(h.label) for h in handles), default=0)
+    lines = [f"SLURM: {sum(h.job_id is not None for h in handles)} of {len(handles)} variants queued"]
+    for h in handles:
+        lines.append(f"  {h.label:<{width}}  {f'queued as job {h.job_id}' if h.job_id else h.skipped}")
     return "\n".join(lines)

@@ -16,7 +16,7 @@ def test_wait_line_changes_only_when_a_job_changes_state():
     assert slurm.wait_line(None, [{}], [None])[1] == "waiting for 1 SLURM job(s) (0 of 1 ended): 1 no record"
 
 
-def test_wait_for_records_logs_each_change_once(monkeypatch, caplog):
+def test_wait_logs_each_change_once(monkeypatch, caplog):
     """Twelve polls, two states before the end: two lines."""
     polls = ([("PENDING", "pending")] * 5 + [("RUNNING", "running")] * 6
              + [("COMPLETED", "finished")])
@@ -27,10 +27,9 @@ def test_wait_for_records_logs_each_change_once(monkeypatch, caplog):
         return [({"status": status, "slurm_job_id": "12_0"}, state)]
 
     monkeypatch.setattr(slurm, "current", current)
-    monkeypatch.setattr(slurm, "_entries", lambda specs: specs)
     monkeypatch.setattr("time.sleep", lambda s: None)
     with caplog.at_level(logging.INFO, logger="launchers.slurm"):
-        records = slurm.wait_for_records(["spec"], poll_s=5.0)
+        records = slurm.wait([slurm.Handle("k", "/nowhere", "a", job_id="12_0")], poll_s=5.0)
     assert records == [{"status": "finished", "slurm_job_id": "12_0"}]
     assert [r.getMessage() for r in caplog.records] == [
         "waiting for 1 SLURM job(s) (0 of 1 ended): 1 PENDING",
