@@ -118,3 +118,16 @@ def study(tmp_path, name="msfm"):
 
     return optuna.load_study(study_name=name,
                              storage=open_storage(str(tmp_path / "sweeps/search/optuna.journal")))
+
+
+def wait_for(predicate, timeout=900, every=1.0):
+    """Poll until ``predicate()`` is truthy; returns its value (``TimeoutError`` after ``timeout`` s)."""
+    import time
+
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(every)
+    raise TimeoutError("condition not reached")

@@ -3,11 +3,10 @@ the driver (a CPU job) submits the trials as single-process jobs, and the study 
 from one command; after ``scancel`` of the driver the same command resumes it."""
 import subprocess
 import sys
-import time
 
 import pytest
 
-from tests.helpers import ONE_VARIANT, ROOT, TINY, records, study, sweeps_run
+from tests.helpers import ONE_VARIANT, ROOT, TINY, records, study, sweeps_run, wait_for
 
 pytestmark = [pytest.mark.slurm, pytest.mark.usefixtures("slurm_cluster")]
 ONE_PROCESS = ["launcher=slurm", "launcher.tasks_per_node=1", "launcher.gpus_per_node=0",
@@ -17,16 +16,6 @@ TWO_VARIANTS = [s.replace("choice(add)", "choice(add,cat)") for s in ONE_VARIANT
 SEARCH = ["+search=msfm", "hydra.sweeper.n_trials=2", "wandb.enabled=false", *TWO_VARIANTS,
           *ONE_PROCESS]
 
-
-def wait_for(predicate, timeout=600, every=1.0):
-    """Poll until ``predicate()`` is truthy; returns its value."""
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(every)
-    raise TimeoutError("condition not reached")
 
 
 def driver_job(out: str) -> str:

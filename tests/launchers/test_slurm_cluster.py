@@ -7,7 +7,7 @@ from datetime import datetime
 
 import pytest
 
-from tests.helpers import CPU_DDP, PAPER, ROOT, TINY, records, sweeps_run
+from tests.helpers import CPU_DDP, PAPER, ROOT, TINY, records, sweeps_run, wait_for
 
 pytestmark = [pytest.mark.slurm, pytest.mark.usefixtures("slurm_cluster")]
 # two CPU processes per variant: real multi-process DDP over gloo (CPU_DDP), or one
@@ -30,16 +30,6 @@ def test_paper_shape_is_accepted_and_sees_8_gpus(tmp_path):
     job = ex.submit(_visible_gpus)
     assert job.results() == ["0,1,2,3,4,5,6,7"] * 8  # every one of the 8 tasks
 
-
-def wait_for(predicate, timeout=900, every=2.0):
-    """Poll until ``predicate()`` is truthy; returns its value."""
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(every)
-    raise TimeoutError("condition not reached")
 
 
 def sacct_count(root, since: datetime) -> int:

@@ -11,7 +11,7 @@ from datetime import datetime
 
 import pytest
 
-from tests.helpers import ROOT, TINY, records
+from tests.helpers import ROOT, TINY, records, wait_for
 
 pytestmark = [pytest.mark.slurm, pytest.mark.usefixtures("slurm_cluster")]
 # two rows (baseline, default) x at most 2 seeds, one CPU process a job; no seed_sigma prior,
@@ -46,15 +46,6 @@ def lease(root) -> dict:
     [path] = (root / "results" / "leases").glob("*.json") or [None]
     return json.loads(path.read_text()) if path else {}
 
-
-def wait_for(predicate, timeout=600, every=2.0):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(every)
-    raise TimeoutError("condition not reached")
 
 
 def done(root) -> bool:
