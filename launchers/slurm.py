@@ -174,24 +174,13 @@ def job_states(job_ids: Sequence[str]) -> dict[str, str]:
 
 
 def _parse_states(text: str) -> dict[str, str]:
-    states = {}
-    for line in text.splitlines():
-        job, _, state = line.partition("|")
-        for task in _array_tasks(job.strip()):
-            states[task] = state.split()[0] if state.strip() else "UNKNOWN"
-    return states
+    """``JobID|State`` lines (squeue or sacct) -> state per job id; submitit's sacct reader
+    unfolds ``12_[0-2,5%4]`` rows into 12_0, 12_1, 12_2, 12_5."""
+    from submitit.slurm.slurm import SlurmInfoWatcher
 
-
-def _array_tasks(job: str) -> list[str]:
-    """``12_[0-2,5%4]`` (array tasks that never started, folded) -> 12_0, 12_1, 12_2, 12_5."""
-    base, _, spec = job.partition("_[")
-    if not spec:
-        return [job]
-    tasks = []
-    for part in spec.rstrip("]").split("%")[0].split(","):
-        low, _, high = part.partition("-")
-        tasks += [f"{base}_{i}" for i in range(int(low), int(high or low) + 1)]
-    return tasks
+    rows = SlurmInfoWatcher().read_info("JobID|State\n" + text)
+    # submitit's get_state keeps "CANCELLED by 0" whole; callers compare the bare state
+    return {job: (row.get("State") or "UNKNOWN").split()[0] for job, row in rows.items()}
 
 
 def log_tail(record: dict, lines: int = 20) -> str:

@@ -34,6 +34,8 @@ def init_from_slurm() -> str:
 
     if torch.cuda.is_available() or dist.is_initialized():
         return "slurm"
+    # not submitit.helpers.TorchDistributedEnvironment().export(): it needs a submitit job (fails
+    # under a bare srun), and overwrites a preset MASTER_ADDR or refuses our MASTER_PORT
     nodes = os.environ.get("SLURM_JOB_NODELIST", os.environ.get("SLURM_NODELIST", "localhost"))
     first = subprocess.run(["scontrol", "show", "hostnames", nodes], capture_output=True,
                            text=True).stdout.split()

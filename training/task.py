@@ -115,11 +115,17 @@ def _trial_fields(trial: Optional[dict]) -> dict:
 
 
 def _slurm_job_id() -> Optional[str]:
-    """The job's id as submitit and sacct show it (``array_task`` inside an array)."""
-    if "SLURM_ARRAY_JOB_ID" in os.environ:
-        return f"{os.environ['SLURM_ARRAY_JOB_ID']}_{os.environ['SLURM_ARRAY_TASK_ID']}"
-    return os.environ.get("SLURM_JOB_ID")
+    """The job's id as submitit and sacct show it (``array_task`` inside an array); None
+    outside SLURM."""
+    # SlurmJobEnvironment, not JobEnvironment(): the latter raises outside a submitit job
+    # (an srun'd or local run) and under submitit_local gives the local executor's id
+    from submitit.slurm.slurm import SlurmJobEnvironment
+
+    return SlurmJobEnvironment().job_id if "SLURM_JOB_ID" in os.environ else None
 
 
 def _is_rank_zero() -> bool:
-    return int(os.environ.get("RANK", os.environ.get("SLURM_PROCID", 0))) == 0
+    from submitit.slurm.slurm import SlurmJobEnvironment
+
+    # RANK first: torch.distributed's, once training/distributed.py or mmengine set it
+    return int(os.environ.get("RANK", SlurmJobEnvironment().global_rank)) == 0
