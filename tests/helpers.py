@@ -131,3 +131,11 @@ def wait_for(predicate, timeout=900, every=1.0):
             return value
         time.sleep(every)
     raise TimeoutError("condition not reached")
+
+
+def offline_wandb(monkeypatch, home: Path) -> None:
+    """Real wandb runs in offline mode, every file of theirs under ``home`` (not ~/.config)."""
+    for var in ("WANDB_DIR", "WANDB_CONFIG_DIR", "WANDB_CACHE_DIR", "WANDB_DATA_DIR"):
+        monkeypatch.setenv(var, str(home))
+    monkeypatch.setenv("WANDB_MODE", "offline")
+    monkeypatch.setenv("WANDB_SILENT", "true")

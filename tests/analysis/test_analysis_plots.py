@@ -8,6 +8,7 @@ import pytest
 from analysis.args import parse_args
 from analysis.plots import pareto_front
 from analysis.tables import run
+from tests.helpers import offline_wandb
 
 
 def test_pareto_front():
@@ -65,10 +66,7 @@ def test_wandb_summary_run(store, tmp_path, monkeypatch):
 
 def test_wandb_offline_for_real(store, tmp_path, monkeypatch):
     pytest.importorskip("wandb")
-    for var in ("WANDB_DIR", "WANDB_CONFIG_DIR", "WANDB_CACHE_DIR", "WANDB_DATA_DIR"):
-        monkeypatch.setenv(var, str(tmp_path / "wandb-home"))
-    monkeypatch.setenv("WANDB_MODE", "offline")
-    monkeypatch.setenv("WANDB_SILENT", "true")
+    offline_wandb(monkeypatch, tmp_path / "wandb-home")
     store.add(scales="5S", ap=[38.9] * 6)
     out = tmp_path / "t"
     run(parse_args([f"results_dir={store.path}", f"out_dir={out}", "+sweep=scales", "wandb=true"]))

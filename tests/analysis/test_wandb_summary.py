@@ -8,7 +8,7 @@ from analysis.args import parse_args
 from analysis.synthetic_records import make_record, write_record
 from stats.detections import write_artifact
 from stats.synthetic_detections import make_detections, make_ground_truth
-from tests.helpers import read_wandb_summary
+from tests.helpers import offline_wandb, read_wandb_summary
 
 
 def _tied_store(root):
@@ -42,10 +42,7 @@ def test_summary_run_reports_the_tied_set_not_the_top_mean(tied, tmp_path, monke
     pytest.importorskip("wandb")
     from analysis.tables import run
 
-    for var in ("WANDB_DIR", "WANDB_CONFIG_DIR", "WANDB_CACHE_DIR", "WANDB_DATA_DIR"):
-        monkeypatch.setenv(var, str(tmp_path / "wandb-home"))
-    monkeypatch.setenv("WANDB_MODE", "offline")
-    monkeypatch.setenv("WANDB_SILENT", "true")
+    offline_wandb(monkeypatch, tmp_path / "wandb-home")
     out = tmp_path / "t"
     table = run(parse_args([f"results_dir={tied}", f"out_dir={out}", "+sweep=scales", "wandb=true", "plots=false",
                             "bootstrap=200", "seed_sigma=0.3", "max_seeds=1"]))["table2"]
