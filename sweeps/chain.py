@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import logging
 import os
-import shlex
 import subprocess
 import sys
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable, Sequence
+
+from sweeps.watch import watch_command
 
 log = logging.getLogger(__name__)
 TABLES_TIMEOUT_S = 6 * 3600
@@ -140,18 +141,6 @@ def _link(config, composed, launch, argv, lease, rounds: int, me):
           f"(round {rounds} of at most {config.max_seeds}); nothing waits here.\n"
           f"watch: {watch_command(argv)}")
     return job
-
-
-def watch_command(argv: Sequence[str]) -> str:
-    """The status command of the study typed as ``argv`` (a URL's password masked)."""
-    from results.study import mask_url
-
-    def shown(a: str) -> str:
-        key, sep, value = a.partition("=")
-        return f"{key}={mask_url(value)}" if sep and "://" in value else a
-
-    return shlex.join(["python", "-m", "sweeps.status",
-                       *(shown(a) for a in argv if a not in ("-m", "--multirun"))])
 
 
 def standing(lease: dict | None, argv: Sequence[str]) -> str:

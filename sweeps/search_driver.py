@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import os
 import re
-import shlex
 import sys
 import threading
 from pathlib import Path
@@ -59,13 +58,6 @@ def study_lease(cfg, argv: Sequence[str]):
     from results.lease import Lease, study_key
 
     return Lease(cfg.results_dir, study_key(list(argv)))
-
-
-def shown(argv: Sequence[str]) -> str:
-    """``argv`` as a shell line with every storage password masked (for the console)."""
-    from results.study import mask_url
-
-    return mask_url(shlex.join(list(argv)))
 
 
 class SearchDriver:
@@ -123,6 +115,7 @@ def submit_search(argv: Sequence[str], cfg) -> int:
     """Queue the search of ``argv`` (composed: ``cfg``) as a driver job, unless a live carrier
     holds its lease (then print where the study stands). Returns the exit code."""
     from launchers.slurm import job_alive, submit_driver, validate_launcher
+    from sweeps.watch import watch_command
     from sweeps.search_options import check_options
 
     try:  # what the driver would find only on the cluster: one line here, nothing queued
@@ -148,7 +141,7 @@ def submit_search(argv: Sequence[str], cfg) -> int:
     print(f"search {cfg.hydra.sweeper.study_name}: driver queued as SLURM job {job.job_id} "
           f"(it submits the trials as jobs; this command is done)\n"
           f"driver log: {folder / f'{job.job_id}_0_log.err'}\n"
-          f"watch: python -m sweeps.status {shown(argv)}")
+          f"watch: {watch_command(argv)}")
     return 0
 
 

@@ -1,12 +1,13 @@
 """A search on the real local SLURM cluster runs as a driver job: the command returns at once,
 the driver (a CPU job) submits the trials as single-process jobs, and the study completes
 from one command; after ``scancel`` of the driver the same command resumes it."""
+import shlex
 import subprocess
 import sys
 
 import pytest
 
-from tests.helpers import ONE_VARIANT, ROOT, TINY, records, study, sweeps_run, wait_for
+from tests.helpers import ONE_VARIANT, ROOT, records, study, sweeps_run, wait_for
 
 pytestmark = [pytest.mark.slurm, pytest.mark.usefixtures("slurm_cluster")]
 ONE_PROCESS = ["launcher=slurm", "launcher.tasks_per_node=1", "launcher.gpus_per_node=0",
@@ -41,11 +42,12 @@ def trial_jobs(tmp_path) -> list[str]:
 def test_search_driver_job_completes_n_trials_from_one_command(tmp_path):
     from launchers.slurm import ACTIVE
 
-    first = sweeps_run(tmp_path, *SEARCH)
+    first = sweeps_run(tmp_path, "-m", *SEARCH)  # -m as a user may type it: the same study
     assert first.returncode == 0, first.stderr[-3000:]
     job = driver_job(first.stdout)
     assert state(job) in ACTIVE and not records(tmp_path)  # returned before the search ran
-    assert "watch: python -m sweeps.status" in first.stdout
+    [watch] = [line.split("watch: ", 1)[1] for line in first.stdout.splitlines()
+               if line.startswith("watch: ")]
 
     again = sweeps_run(tmp_path, *SEARCH)  # the driver holds the study: nothing is queued twice
     assert again.returncode == 0 and "already driven: nothing queued" in again.stdout
@@ -61,8 +63,9 @@ def test_search_driver_job_completes_n_trials_from_one_command(tmp_path):
     assert len(rs) == 2 and all(r["status"] == "finished" and r["slurm_job_id"] for r in rs)
     assert sorted(r["slurm_job_id"] for r in rs) == sorted(trial_jobs(tmp_path))  # one job each
 
-    shown = subprocess.run([sys.executable, "-m", "sweeps.status", f"output_root={tmp_path}",
-                            *TINY, *SEARCH], cwd=ROOT, capture_output=True, text=True)
+    python, *args = shlex.split(watch)  # the command it printed runs, as printed
+    assert python == "python" and args[:2] == ["-m", "sweeps.status"], watch
+    shown = subprocess.run([sys.executable, *args], cwd=ROOT, capture_output=True, text=True)
     assert "2/2 trials (2 finished)" in shown.stdout, shown.stdout + shown.stderr
     assert f"driver: SLURM job {job} COMPLETED" in shown.stdout
 
