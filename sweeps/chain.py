@@ -210,15 +210,16 @@ def chain_status(composed, plan, argv: Sequence[str]) -> list[str]:
 
     cfg0 = composed[0][1]
     labels = {r["key"]: r["label"] for r in plan.rows}
-    counts: dict = {}
+    entries, rows = [], []  # every run the study may make, and its row: one SLURM query for all
     for _, cfg in composed:
-        variant = variant_of(cfg)
-        row = row_key(names_of_variant(variant))
-        entries = [(store, key) for store, key in study_entries([(None, cfg)])]
-        for record, _ in current(entries, move_corrupt=False):
-            status = (record or {}).get("status")
-            if status:
-                counts.setdefault(row, {}).setdefault(status, set()).add(record["key"])
+        runs = study_entries([(None, cfg)])
+        entries += runs
+        rows += [row_key(names_of_variant(variant_of(cfg)))] * len(runs)
+    counts: dict = {}
+    for row, (record, _) in zip(rows, current(entries, move_corrupt=False)):
+        status = (record or {}).get("status")
+        if status:
+            counts.setdefault(row, {}).setdefault(status, set()).add(record["key"])
     k = max((len(r["seeds"]) + len(r["queued"]) for r in plan.rows), default=0)
     lines = [f"adaptive seeds: round {k} of at most {cfg0.max_seeds}"]
     for key, name in labels.items():
